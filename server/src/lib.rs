@@ -1,0 +1,1 @@
+//! Greenroom server library.
