@@ -1,1 +1,5 @@
-//! Greenroom server library.
+//! Greenroom server library: `app(state)` builds the router, `run` serves it.
+
+pub mod catalog;
+pub mod config;
+pub mod state;

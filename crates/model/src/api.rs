@@ -1,0 +1,1 @@
+//! Wire types of the catalog REST API shared by the server and the frontend.

@@ -1,0 +1,1 @@
+//! Entity validation (reference sections 1.1-1.5).

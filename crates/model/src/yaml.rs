@@ -1,0 +1,1 @@
+//! Multi-document YAML parsing for catalog descriptors (reference section 3.2).

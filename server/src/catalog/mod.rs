@@ -1,0 +1,1 @@
+//! The software catalog: REST API, processing engine and location readers.
