@@ -2,4 +2,5 @@
 
 pub mod catalog;
 pub mod config;
+pub mod permissions;
 pub mod state;

@@ -4,10 +4,16 @@ use std::sync::Arc;
 
 use greenroom_store::CatalogStore;
 
+use crate::catalog::processing::Pipeline;
 use crate::config::Config;
+use crate::permissions::PermissionPolicy;
 
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
     pub store: Arc<dyn CatalogStore>,
+    /// The entity processing pipeline, shared by the background loop and the
+    /// synchronous endpoints (dry-run locations, validate-entity, analyze-location).
+    pub pipeline: Arc<Pipeline>,
+    pub policy: Arc<dyn PermissionPolicy>,
 }

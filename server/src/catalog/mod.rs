@@ -1,1 +1,4 @@
 //! The software catalog: REST API, processing engine and location readers.
+
+pub mod api;
+pub mod processing;

@@ -1,0 +1,1 @@
+//! `/api/catalog` routes (reference section 2).
