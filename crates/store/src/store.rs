@@ -583,6 +583,183 @@ fn minimal_search_rows(entity: &Entity, uid: &str) -> Vec<SearchRow> {
     rows
 }
 
+/// Writes a batch of processing results. Statements are batched across the
+/// results (one per table and chunk) except the per-entity state update, which
+/// is what keeps first ingestion of 100k entities within a minute on SQLite.
+async fn write_processed_batch(
+    tx: &mut Box<dyn Tx>,
+    results: Vec<ProcessedResult>,
+) -> Result<WriteReport> {
+    let mut report = WriteReport::default();
+    let now = now_ms();
+    let mut restitch: BTreeSet<String> = BTreeSet::new();
+
+    let ids: Vec<String> = results.iter().map(|r| r.entity_id.clone()).collect();
+    let mut stored_hash: HashMap<String, Option<String>> = HashMap::new();
+    for chunk in ids.chunks(CHUNK) {
+        let sql = format!(
+            "SELECT entity_id, result_hash FROM refresh_state WHERE entity_id IN ({})",
+            placeholders(1, chunk.len())
+        );
+        for row in tx.rows(&sql, chunk.iter().map(Arg::from).collect()).await? {
+            stored_hash.insert(row.string(0), row.opt_string(1));
+        }
+    }
+
+    let mut changed: Vec<ProcessedResult> = Vec::new();
+    for result in results {
+        let next = now + result.next_refresh_secs * 1000;
+        let Some(stored) = stored_hash.get(&result.entity_id) else {
+            continue; // deleted while it was being processed
+        };
+        if stored.as_deref() == Some(result.result_hash.as_str()) {
+            tx.exec(
+                "UPDATE refresh_state SET next_update_at = $1 WHERE entity_id = $2",
+                vec![next.into(), Arg::from(&result.entity_id)],
+            )
+            .await?;
+            continue;
+        }
+        let errors = serde_json::to_string(&result.errors).expect("errors serialize");
+        let processed = result.processed.as_ref().map(to_json);
+        // A failed run keeps the last good processed entity and records the errors.
+        tx.exec(
+            "UPDATE refresh_state SET processed_entity = COALESCE($1, processed_entity), result_hash = $2, errors = $3, \
+             next_update_at = $4 WHERE entity_id = $5",
+            vec![
+                Arg::from(processed),
+                Arg::from(&result.result_hash),
+                errors.into(),
+                next.into(),
+                Arg::from(&result.entity_id),
+            ],
+        )
+        .await?;
+        restitch.insert(result.entity_ref.clone());
+        // Like Backstage, a failed run leaves relations and children as they were.
+        if result.processed.is_some() {
+            changed.push(result);
+        }
+    }
+    if changed.is_empty() {
+        return Ok(report);
+    }
+
+    // Relations originating from the changed entities: replace, re-stitching old and new sources.
+    let changed_ids: Vec<String> = changed.iter().map(|r| r.entity_id.clone()).collect();
+    for chunk in changed_ids.chunks(CHUNK) {
+        let ph = placeholders(1, chunk.len());
+        let args = || chunk.iter().map(Arg::from).collect::<Vec<_>>();
+        for row in tx
+            .rows(&format!("SELECT DISTINCT source_entity_ref FROM relations WHERE originating_entity_id IN ({ph})"), args())
+            .await?
+        {
+            restitch.insert(row.string(0));
+        }
+        tx.exec(
+            &format!("DELETE FROM relations WHERE originating_entity_id IN ({ph})"),
+            args(),
+        )
+        .await?;
+        tx.exec(
+            &format!("DELETE FROM refresh_keys WHERE entity_id IN ({ph})"),
+            args(),
+        )
+        .await?;
+    }
+    let mut relation_rows: Vec<[Arg; 4]> = Vec::new();
+    let mut key_rows: Vec<[Arg; 2]> = Vec::new();
+    for r in &changed {
+        for rel in &r.relations {
+            restitch.insert(rel.source_ref.clone());
+            relation_rows.push([
+                Arg::from(&r.entity_id),
+                Arg::from(&rel.source_ref),
+                Arg::from(&rel.relation_type),
+                Arg::from(&rel.target_ref),
+            ]);
+        }
+        for k in &r.refresh_keys {
+            key_rows.push([Arg::from(&r.entity_id), Arg::from(k)]);
+        }
+    }
+    insert_rows(
+        tx,
+        "INSERT INTO relations (originating_entity_id, source_entity_ref, type, target_entity_ref)",
+        relation_rows,
+    )
+    .await?;
+    insert_rows(tx, "INSERT INTO refresh_keys (entity_id, key)", key_rows).await?;
+
+    // Children: remember the previous edges, upsert all children, replace the edges.
+    let parent_refs: Vec<String> = changed.iter().map(|r| r.entity_ref.clone()).collect();
+    let mut previous_children: BTreeSet<String> = BTreeSet::new();
+    for chunk in parent_refs.chunks(CHUNK) {
+        let ph = placeholders(1, chunk.len());
+        let args = || chunk.iter().map(Arg::from).collect::<Vec<_>>();
+        for row in tx
+            .rows(&format!("SELECT target_entity_ref FROM refresh_state_references WHERE source_entity_ref IN ({ph})"), args())
+            .await?
+        {
+            previous_children.insert(row.string(0));
+        }
+        tx.exec(
+            &format!("DELETE FROM refresh_state_references WHERE source_entity_ref IN ({ph})"),
+            args(),
+        )
+        .await?;
+    }
+    let mut edges: Vec<[Arg; 3]> = Vec::new();
+    let mut current_children: BTreeSet<String> = BTreeSet::new();
+    for r in changed {
+        if r.children.is_empty() {
+            continue;
+        }
+        let (written, conflicts) = upsert_unprocessed(tx, r.children).await?;
+        for c in conflicts {
+            tracing::warn!(
+                "Detected conflicting entityRef {} already referenced by {} and now also {}",
+                c.0,
+                c.1.clone().unwrap_or_default(),
+                c.2.clone().unwrap_or_default()
+            );
+            report.conflicts.push(c);
+        }
+        for child in written {
+            edges.push([Arg::Text(None), Arg::from(&r.entity_ref), Arg::from(&child)]);
+            current_children.insert(child);
+        }
+    }
+    insert_rows(
+        tx,
+        "INSERT INTO refresh_state_references (source_key, source_entity_ref, target_entity_ref)",
+        edges,
+    )
+    .await?;
+    // A child no longer emitted becomes an orphan: re-stitch it to show that.
+    for dropped in previous_children.difference(&current_children) {
+        restitch.insert(dropped.clone());
+    }
+    queue_stitch(tx, &restitch).await?;
+    Ok(report)
+}
+
+/// Multi-row INSERT of fixed-width rows, chunked under the parameter limit.
+async fn insert_rows<const W: usize>(
+    tx: &mut Box<dyn Tx>,
+    head: &str,
+    rows: Vec<[Arg; W]>,
+) -> Result<()> {
+    let per_statement = tx.dialect().max_params() / W;
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<[Arg; W]> = rows.by_ref().take(per_statement).collect();
+        let sql = format!("{head} VALUES {}", row_placeholders(chunk.len(), W));
+        tx.exec(&sql, chunk.into_iter().flatten().collect()).await?;
+    }
+    Ok(())
+}
+
 // ---- the contract ------------------------------------------------------------------------
 
 #[async_trait]
@@ -785,136 +962,11 @@ impl CatalogStore for SqlStore {
     }
 
     async fn write_processed(&self, results: Vec<ProcessedResult>) -> Result<WriteReport> {
-        let mut report = WriteReport::default();
         if results.is_empty() {
-            return Ok(report);
+            return Ok(WriteReport::default());
         }
         let mut tx = self.conn.write().await?;
-        let now = now_ms();
-        let mut restitch: BTreeSet<String> = BTreeSet::new();
-        for result in results {
-            let next = now + result.next_refresh_secs * 1000;
-            let stored = tx
-                .rows(
-                    "SELECT result_hash FROM refresh_state WHERE entity_id = $1",
-                    vec![Arg::from(&result.entity_id)],
-                )
-                .await?;
-            let Some(stored) = stored.first() else {
-                continue; // deleted while it was being processed
-            };
-            if stored.opt_string(0).as_deref() == Some(result.result_hash.as_str()) {
-                tx.exec(
-                    "UPDATE refresh_state SET next_update_at = $1 WHERE entity_id = $2",
-                    vec![next.into(), Arg::from(&result.entity_id)],
-                )
-                .await?;
-                continue;
-            }
-            let errors = serde_json::to_string(&result.errors).expect("errors serialize");
-            match &result.processed {
-                Some(p) => {
-                    tx.exec(
-                        "UPDATE refresh_state SET processed_entity = $1, result_hash = $2, errors = $3, next_update_at = $4 \
-                         WHERE entity_id = $5",
-                        vec![to_json(p).into(), Arg::from(&result.result_hash), errors.into(), next.into(), Arg::from(&result.entity_id)],
-                    )
-                    .await?;
-                }
-                None => {
-                    tx.exec(
-                        "UPDATE refresh_state SET result_hash = $1, errors = $2, next_update_at = $3 WHERE entity_id = $4",
-                        vec![Arg::from(&result.result_hash), errors.into(), next.into(), Arg::from(&result.entity_id)],
-                    )
-                    .await?;
-                }
-            }
-            restitch.insert(result.entity_ref.clone());
-
-            // Relations originating from this entity: replace, re-stitching both old and new sources.
-            for row in tx
-                .rows(
-                    "SELECT DISTINCT source_entity_ref FROM relations WHERE originating_entity_id = $1",
-                    vec![Arg::from(&result.entity_id)],
-                )
-                .await?
-            {
-                restitch.insert(row.string(0));
-            }
-            tx.exec(
-                "DELETE FROM relations WHERE originating_entity_id = $1",
-                vec![Arg::from(&result.entity_id)],
-            )
-            .await?;
-            // Relations are only written for entities that processed cleanly.
-            if result.processed.is_some() {
-                for chunk in result.relations.chunks(CHUNK) {
-                    let mut args = Vec::with_capacity(chunk.len() * 4);
-                    for r in chunk {
-                        args.push(Arg::from(&result.entity_id));
-                        args.push(Arg::from(&r.source_ref));
-                        args.push(Arg::from(&r.relation_type));
-                        args.push(Arg::from(&r.target_ref));
-                        restitch.insert(r.source_ref.clone());
-                    }
-                    tx.exec(
-                        &format!(
-                            "INSERT INTO relations (originating_entity_id, source_entity_ref, type, target_entity_ref) VALUES {}",
-                            row_placeholders(chunk.len(), 4)
-                        ),
-                        args,
-                    )
-                    .await?;
-                }
-            }
-
-            // Refresh keys.
-            tx.exec(
-                "DELETE FROM refresh_keys WHERE entity_id = $1",
-                vec![Arg::from(&result.entity_id)],
-            )
-            .await?;
-            for k in &result.refresh_keys {
-                tx.exec(
-                    "INSERT INTO refresh_keys (entity_id, key) VALUES ($1, $2)",
-                    vec![Arg::from(&result.entity_id), Arg::from(k)],
-                )
-                .await?;
-            }
-
-            // Children: upsert, then replace this parent's reference edges.
-            let previous_children: BTreeSet<String> = tx
-                .rows(
-                    "SELECT target_entity_ref FROM refresh_state_references WHERE source_entity_ref = $1",
-                    vec![Arg::from(&result.entity_ref)],
-                )
-                .await?
-                .iter()
-                .map(|r| r.string(0))
-                .collect();
-            let (written, conflicts) = upsert_unprocessed(&mut tx, result.children).await?;
-            for c in conflicts {
-                tracing::warn!(
-                    "Detected conflicting entityRef {} already referenced by {} and now also {}",
-                    c.0,
-                    c.1.clone().unwrap_or_default(),
-                    c.2.clone().unwrap_or_default()
-                );
-                report.conflicts.push(c);
-            }
-            tx.exec(
-                "DELETE FROM refresh_state_references WHERE source_entity_ref = $1",
-                vec![Arg::from(&result.entity_ref)],
-            )
-            .await?;
-            insert_references(&mut tx, None, Some(&result.entity_ref), &written).await?;
-            let current: BTreeSet<String> = written.into_iter().collect();
-            // A child no longer emitted becomes an orphan: re-stitch it to show that.
-            for dropped in previous_children.difference(&current) {
-                restitch.insert(dropped.clone());
-            }
-        }
-        queue_stitch(&mut tx, &restitch).await?;
+        let report = write_processed_batch(&mut tx, results).await?;
         tx.commit().await?;
         Ok(report)
     }
