@@ -5,6 +5,7 @@
 //! all run exactly the same rules.
 
 pub mod api;
+pub mod descriptor;
 pub mod entity_ref;
 pub mod filter;
 pub mod location;
