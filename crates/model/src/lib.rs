@@ -16,7 +16,12 @@ pub mod stitch;
 pub mod validation;
 pub mod yaml;
 
+pub use descriptor::{validate_descriptor, Diagnostic};
 pub use entity_ref::EntityRef;
+pub use filter::{EntityFilter, OrderField, SortOrder};
+pub use relations::Relation;
+pub use search::SearchRow;
+pub use validation::{validate_entity, ValidationError};
 
 /// An entity is kept as ordered JSON: descriptors carry arbitrary extra keys
 /// (`metadata.*`, `spec.*`) that must round-trip unchanged.
