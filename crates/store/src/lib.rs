@@ -8,7 +8,6 @@ mod query;
 mod sql;
 mod store;
 pub mod testing;
-mod tmp_model;
 mod types;
 
 pub use store::{SqlStore, LOCATION_STORE_PROVIDER};

@@ -4,12 +4,12 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 use std::sync::Mutex;
 
-use crate::tmp_model::build_search_rows;
-use crate::tmp_model::compose_final_entity;
 use async_trait::async_trait;
 use greenroom_model::filter::EntityFilter;
 use greenroom_model::relations::Relation;
+use greenroom_model::search::build_search_rows;
 use greenroom_model::search::SearchRow;
+use greenroom_model::stitch::compose_final_entity;
 use greenroom_model::{Entity, EntityRef};
 use serde_json::Value;
 
@@ -642,6 +642,7 @@ async fn write_processed_batch(
         }
     }
     if changed.is_empty() {
+        queue_stitch(tx, &restitch).await?;
         return Ok(report);
     }
 
