@@ -13,6 +13,43 @@ pub enum ScmKind {
     Gitlab,
 }
 
+/// The hosts of the configured integrations (plus the always-known
+/// `github.com` and `gitlab.com`), to tell which SCM serves a URL.
+#[derive(Debug, Clone)]
+pub struct ScmHosts {
+    github: Vec<String>,
+    gitlab: Vec<String>,
+}
+
+impl ScmHosts {
+    pub fn from_config(config: &Config) -> Self {
+        let hosts = |list: &[crate::config::ScmIntegration], default: &str| {
+            let mut hosts: Vec<String> = list.iter().map(|i| i.host.to_ascii_lowercase()).collect();
+            if !hosts.iter().any(|h| h == default) {
+                hosts.push(default.to_string());
+            }
+            hosts
+        };
+        Self {
+            github: hosts(&config.integrations.github, "github.com"),
+            gitlab: hosts(&config.integrations.gitlab, "gitlab.com"),
+        }
+    }
+
+    /// The integration whose host serves this URL, if any.
+    pub fn kind_of(&self, url: &str) -> Option<ScmKind> {
+        let parsed = url::Url::parse(url).ok()?;
+        let host = super::url_host(&parsed)?.to_ascii_lowercase();
+        if self.github.contains(&host) {
+            Some(ScmKind::Github)
+        } else if self.gitlab.contains(&host) {
+            Some(ScmKind::Gitlab)
+        } else {
+            None
+        }
+    }
+}
+
 pub struct CompositeReader {
     github: GithubReader,
     gitlab: GitlabReader,

@@ -13,12 +13,12 @@ mod gitlab;
 mod http;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use async_trait::async_trait;
 
 pub use allow::AllowList;
-pub use composite::{CompositeReader, ScmKind};
+pub use composite::{CompositeReader, ScmHosts, ScmKind};
 pub use file::{read_file_target, FileDocument};
 pub use github::GithubReader;
 pub use gitlab::GitlabReader;
