@@ -7,7 +7,9 @@
 pub mod api;
 pub mod entity_ref;
 pub mod filter;
+pub mod location;
 pub mod relations;
+pub mod rules;
 pub mod search;
 pub mod validation;
 pub mod yaml;
