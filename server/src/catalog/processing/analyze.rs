@@ -30,7 +30,13 @@ fn repo_owner_and_name(url: &url::Url, scm: Option<ScmKind>) -> Option<(String, 
 }
 
 /// The URL of the catalog file in a repository's default branch.
-fn catalog_file_url(url: &url::Url, scm: Option<ScmKind>, owner: &str, name: &str, filename: &str) -> Option<String> {
+fn catalog_file_url(
+    url: &url::Url,
+    scm: Option<ScmKind>,
+    owner: &str,
+    name: &str,
+    filename: &str,
+) -> Option<String> {
     let filename = filename.trim_start_matches('/');
     let mut root = url.clone();
     root.set_query(None);
@@ -39,7 +45,11 @@ fn catalog_file_url(url: &url::Url, scm: Option<ScmKind>, owner: &str, name: &st
         Some(ScmKind::Github) => root.set_path(&format!("/{owner}/{name}/blob/HEAD/{filename}")),
         Some(ScmKind::Gitlab) => root.set_path(&format!("/{owner}/{name}/-/blob/HEAD/{filename}")),
         None => {
-            let base = if url.path().ends_with('/') { url.clone() } else { url::Url::parse(&format!("{url}/")).ok()? };
+            let base = if url.path().ends_with('/') {
+                url.clone()
+            } else {
+                url::Url::parse(&format!("{url}/")).ok()?
+            };
             return base.join(filename).ok().map(|u| u.to_string());
         }
     }
@@ -65,17 +75,24 @@ impl Pipeline {
             Some(spec.target.clone())
         } else {
             let filename = catalog_filename.unwrap_or_else(|| DEFAULT_CATALOG_FILENAME.to_string());
-            owner_and_name.as_ref().and_then(|(owner, name)| catalog_file_url(&url, scm, owner, name, &filename))
+            owner_and_name
+                .as_ref()
+                .and_then(|(owner, name)| catalog_file_url(&url, scm, owner, name, &filename))
         };
 
         if let Some(file_url) = file_url {
-            let location = LocationSpec { kind: "url".into(), target: file_url.clone() };
+            let location = LocationSpec {
+                kind: "url".into(),
+                target: file_url.clone(),
+            };
             match self.sources.read_location(&location).await {
                 Ok(sources) => {
                     let mut existing = Vec::new();
                     for source in sources {
                         let documents = greenroom_model::yaml::parse_documents(&source.text)
-                            .map_err(|e| error("InputError", format!("YAML error at url:{file_url}, {e}")))?;
+                            .map_err(|e| {
+                                error("InputError", format!("YAML error at url:{file_url}, {e}"))
+                            })?;
                         for document in documents {
                             if let Value::Object(entity) = document.value {
                                 existing.push(json!({
@@ -87,7 +104,9 @@ impl Pipeline {
                         }
                     }
                     if !existing.is_empty() {
-                        return Ok(json!({"existingEntityFiles": existing, "generateEntities": []}));
+                        return Ok(
+                            json!({"existingEntityFiles": existing, "generateEntities": []}),
+                        );
                     }
                 }
                 Err(ReadError::NotFound(_)) => {}
@@ -96,7 +115,10 @@ impl Pipeline {
         }
 
         let Some((owner, name)) = owner_and_name else {
-            return Err(error("InputError", format!("Unable to find a repository in {}", spec.target)));
+            return Err(error(
+                "InputError",
+                format!("Unable to find a repository in {}", spec.target),
+            ));
         };
         let mut entity = json!({
             "apiVersion": "backstage.io/v1alpha1",
@@ -110,9 +132,12 @@ impl Pipeline {
             None => None,
         };
         if let Some(prefix) = prefix {
-            entity["metadata"]["annotations"] = json!({ format!("{prefix}/project-slug"): format!("{owner}/{name}") });
+            entity["metadata"]["annotations"] =
+                json!({ format!("{prefix}/project-slug"): format!("{owner}/{name}") });
         }
-        Ok(json!({"existingEntityFiles": [], "generateEntities": [{"entity": entity, "fields": []}]}))
+        Ok(
+            json!({"existingEntityFiles": [], "generateEntities": [{"entity": entity, "fields": []}]}),
+        )
     }
 }
 
@@ -126,7 +151,14 @@ mod tests {
         let (owner, name) = repo_owner_and_name(&gh, Some(ScmKind::Github)).unwrap();
         assert_eq!((owner.as_str(), name.as_str()), ("acme", "svc"));
         assert_eq!(
-            catalog_file_url(&gh, Some(ScmKind::Github), &owner, &name, "catalog-info.yaml").unwrap(),
+            catalog_file_url(
+                &gh,
+                Some(ScmKind::Github),
+                &owner,
+                &name,
+                "catalog-info.yaml"
+            )
+            .unwrap(),
             "https://github.com/acme/svc/blob/HEAD/catalog-info.yaml"
         );
         let gl = url::Url::parse("https://gitlab.com/group/sub/project.git").unwrap();
@@ -141,6 +173,8 @@ mod tests {
             catalog_file_url(&plain, None, "acme", "svc", "catalog-info.yaml").unwrap(),
             "https://example.com/acme/svc/catalog-info.yaml"
         );
-        assert!(repo_owner_and_name(&url::Url::parse("https://example.com/").unwrap(), None).is_none());
+        assert!(
+            repo_owner_and_name(&url::Url::parse("https://example.com/").unwrap(), None).is_none()
+        );
     }
 }

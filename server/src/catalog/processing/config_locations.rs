@@ -19,11 +19,16 @@ pub fn config_location_specs(config: &Config) -> Vec<LocationSpec> {
         .iter()
         .map(|location| {
             let target = if location.kind == "file" {
-                normalize_path(&cwd.join(&location.target)).to_string_lossy().into_owned()
+                normalize_path(&cwd.join(&location.target))
+                    .to_string_lossy()
+                    .into_owned()
             } else {
                 location.target.clone()
             };
-            LocationSpec { kind: location.kind.clone(), target }
+            LocationSpec {
+                kind: location.kind.clone(),
+                target,
+            }
         })
         .collect()
 }
@@ -34,6 +39,9 @@ pub fn config_location_specs(config: &Config) -> Vec<LocationSpec> {
 pub fn config_location_entities(config: &Config) -> Vec<DeferredEntity> {
     config_location_specs(config)
         .into_iter()
-        .map(|spec| DeferredEntity { entity: generated_location_entity(&spec), location_key: Some(location_ref(&spec)) })
+        .map(|spec| DeferredEntity {
+            entity: generated_location_entity(&spec),
+            location_key: Some(location_ref(&spec)),
+        })
         .collect()
 }

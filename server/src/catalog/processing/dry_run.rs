@@ -20,7 +20,10 @@ impl Pipeline {
     /// yields, recursively and in memory, like Backstage's dry-run
     /// (depth-first, last emitted first). The first failing entity stops the
     /// run with its errors; a ref emitted twice is `Duplicate nested entity: <ref>`.
-    pub async fn dry_run_location(&self, spec: &LocationSpec) -> Result<Vec<Entity>, Vec<ProcessingError>> {
+    pub async fn dry_run_location(
+        &self,
+        spec: &LocationSpec,
+    ) -> Result<Vec<Entity>, Vec<ProcessingError>> {
         let mut pending = vec![generated_location_entity(spec)];
         let mut seen = HashSet::new();
         let mut entities = Vec::new();
@@ -30,14 +33,22 @@ impl Pipeline {
                 Some(processed) if outcome.errors.is_empty() => processed,
                 _ => return Err(outcome.errors),
             };
-            let entity_ref = EntityRef::of_entity(&processed).map(|r| r.canonical()).unwrap_or_default();
+            let entity_ref = EntityRef::of_entity(&processed)
+                .map(|r| r.canonical())
+                .unwrap_or_default();
             if !seen.insert(entity_ref.clone()) {
-                return Err(vec![error("InputError", format!("Duplicate nested entity: {entity_ref}"))]);
+                return Err(vec![error(
+                    "InputError",
+                    format!("Duplicate nested entity: {entity_ref}"),
+                )]);
             }
             if entities.len() >= MAX_DRY_RUN_ENTITIES {
                 return Err(vec![error(
                     "InputError",
-                    format!("Location {}:{} yields more than {MAX_DRY_RUN_ENTITIES} entities", spec.kind, spec.target),
+                    format!(
+                        "Location {}:{} yields more than {MAX_DRY_RUN_ENTITIES} entities",
+                        spec.kind, spec.target
+                    ),
                 )]);
             }
             pending.extend(outcome.children.into_iter().map(|c| c.entity));
@@ -49,7 +60,11 @@ impl Pipeline {
     /// POST /validate-entity: `location_ref` must be `url:<target>`; the entity
     /// runs through the full pipeline with both location annotations defaulting
     /// to it (the entity's own annotations win).
-    pub async fn validate_entity(&self, entity: Value, location_ref: &str) -> Result<(), Vec<ProcessingError>> {
+    pub async fn validate_entity(
+        &self,
+        entity: Value,
+        location_ref: &str,
+    ) -> Result<(), Vec<ProcessingError>> {
         let location = parse_location_ref(location_ref).map_err(|e| vec![error("TypeError", e)])?;
         if location.kind != "url" {
             return Err(vec![error(
@@ -62,12 +77,21 @@ impl Pipeline {
         let Value::Object(mut entity) = entity else {
             return Err(vec![error("InputError", "Entity envelope failed validation before processing; caused by TypeError: <root> must be object")]);
         };
-        let metadata = entity.entry("metadata").or_insert_with(|| Value::Object(Default::default()));
+        let metadata = entity
+            .entry("metadata")
+            .or_insert_with(|| Value::Object(Default::default()));
         if let Some(metadata) = metadata.as_object_mut() {
-            let annotations = metadata.entry("annotations").or_insert_with(|| Value::Object(Default::default()));
+            let annotations = metadata
+                .entry("annotations")
+                .or_insert_with(|| Value::Object(Default::default()));
             if let Some(annotations) = annotations.as_object_mut() {
-                for key in [annotations::MANAGED_BY_LOCATION, annotations::MANAGED_BY_ORIGIN_LOCATION] {
-                    annotations.entry(key).or_insert_with(|| Value::String(location_ref.to_string()));
+                for key in [
+                    annotations::MANAGED_BY_LOCATION,
+                    annotations::MANAGED_BY_ORIGIN_LOCATION,
+                ] {
+                    annotations
+                        .entry(key)
+                        .or_insert_with(|| Value::String(location_ref.to_string()));
                 }
             }
         }

@@ -35,7 +35,10 @@ const LAG_SECONDS: &str = "greenroom_catalog_processing_lag_seconds";
 /// A panic while processing one entity becomes that entity's error instead of
 /// ending the loop.
 fn panicked(item: &ClaimedEntity, pipeline: &Pipeline) -> ProcessedResult {
-    let errors = vec![ProcessingError { name: "Error".into(), message: "Processing failed unexpectedly".into() }];
+    let errors = vec![ProcessingError {
+        name: "Error".into(),
+        message: "Processing failed unexpectedly".into(),
+    }];
     ProcessedResult {
         entity_id: item.entity_id.clone(),
         entity_ref: item.entity_ref.clone(),
@@ -61,7 +64,10 @@ async fn process_batch(store: &dyn CatalogStore, pipeline: &Pipeline) -> anyhow:
     let count = claimed.len();
     let results: Vec<ProcessedResult> = futures::stream::iter(claimed)
         .map(|item| async move {
-            match AssertUnwindSafe(pipeline.process(&item)).catch_unwind().await {
+            match AssertUnwindSafe(pipeline.process(&item))
+                .catch_unwind()
+                .await
+            {
                 Ok(result) => result,
                 Err(_) => {
                     tracing::error!(entity = %item.entity_ref, "processing panicked");
@@ -129,12 +135,14 @@ impl Engine {
         let delete_orphans = config.catalog.orphan_strategy == OrphanStrategy::Delete;
         tokio::spawn(async move {
             if !pipeline.interval().is_enabled() {
-                tracing::info!("catalog processing is disabled (catalog.processingInterval: false)");
+                tracing::info!(
+                    "catalog processing is disabled (catalog.processingInterval: false)"
+                );
                 shutdown.cancelled().await;
                 return;
             }
             let mut last_orphan_cleanup = Instant::now();
-            let mut last_lag = Instant::now() - LAG_EVERY;
+            let mut last_lag: Option<Instant> = None;
             loop {
                 let round = async {
                     let processed = process_batch(store.as_ref(), &pipeline).await?;
@@ -152,10 +160,12 @@ impl Engine {
                         }
                     },
                 };
-                if last_lag.elapsed() >= LAG_EVERY {
-                    last_lag = Instant::now();
+                if last_lag.is_none_or(|at| at.elapsed() >= LAG_EVERY) {
+                    last_lag = Some(Instant::now());
                     match store.pending_work().await {
-                        Ok(pending) => metrics::gauge!(LAG_SECONDS).set(pending.max_lag_secs as f64),
+                        Ok(pending) => {
+                            metrics::gauge!(LAG_SECONDS).set(pending.max_lag_secs as f64)
+                        }
                         Err(e) => tracing::warn!("could not read processing lag: {e}"),
                     }
                 }

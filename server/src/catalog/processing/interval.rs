@@ -16,7 +16,9 @@ pub enum ProcessingInterval {
 
 impl Default for ProcessingInterval {
     fn default() -> Self {
-        ProcessingInterval::Every { min_secs: DEFAULT_INTERVAL_SECS }
+        ProcessingInterval::Every {
+            min_secs: DEFAULT_INTERVAL_SECS,
+        }
     }
 }
 
@@ -86,8 +88,14 @@ mod tests {
 
     #[test]
     fn parses_config_values() {
-        assert_eq!(ProcessingInterval::from_config(None).unwrap(), ProcessingInterval::default());
-        assert_eq!(ProcessingInterval::from_config(Some(&json!(false))).unwrap(), ProcessingInterval::Disabled);
+        assert_eq!(
+            ProcessingInterval::from_config(None).unwrap(),
+            ProcessingInterval::default()
+        );
+        assert_eq!(
+            ProcessingInterval::from_config(Some(&json!(false))).unwrap(),
+            ProcessingInterval::Disabled
+        );
         assert_eq!(
             ProcessingInterval::from_config(Some(&json!({"minutes": 1, "seconds": 30}))).unwrap(),
             ProcessingInterval::Every { min_secs: 90 }
@@ -101,9 +109,15 @@ mod tests {
     #[test]
     fn rejects_bad_values() {
         let unit = ProcessingInterval::from_config(Some(&json!({"fortnights": 1}))).unwrap_err();
-        assert!(unit.contains("unknown duration unit 'fortnights'"), "{unit}");
+        assert!(
+            unit.contains("unknown duration unit 'fortnights'"),
+            "{unit}"
+        );
         let negative = ProcessingInterval::from_config(Some(&json!({"seconds": -1}))).unwrap_err();
-        assert!(negative.contains("catalog.processingInterval.seconds"), "{negative}");
+        assert!(
+            negative.contains("catalog.processingInterval.seconds"),
+            "{negative}"
+        );
         assert!(ProcessingInterval::from_config(Some(&json!(true))).is_err());
         assert!(ProcessingInterval::from_config(Some(&json!("5m"))).is_err());
         assert!(ProcessingInterval::from_config(Some(&json!({}))).is_err());

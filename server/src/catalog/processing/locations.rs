@@ -13,23 +13,14 @@ use crate::catalog::readers::ScmKind;
 
 /// `<type>:<target>`, the location ref string used in annotations and as location key.
 pub fn location_ref(spec: &LocationSpec) -> String {
-    format!("{}:{}", spec.kind, spec.target)
+    greenroom_model::location::stringify_location_ref(&spec.kind, &spec.target)
 }
 
 /// Parses a location ref `<type>:<target>` (split at the first colon), with
 /// Backstage's `parseLocationRef` messages.
 pub fn parse_location_ref(reference: &str) -> Result<LocationSpec, String> {
-    let malformed =
-        || format!("Unable to parse location ref '{reference}', expected '<type>:<target>', e.g. 'url:https://host/path'");
-    let (kind, target) = reference.split_once(':').ok_or_else(malformed)?;
-    let (kind, target) = (kind.trim(), target.trim());
-    if kind.is_empty() || target.is_empty() {
-        return Err(malformed());
-    }
-    if kind == "http" || kind == "https" {
-        return Err(format!("Invalid location ref '{reference}', please prefix it with 'url:', e.g. 'url:{reference}'"));
-    }
-    Ok(LocationSpec { kind: kind.to_string(), target: target.to_string() })
+    let (kind, target) = greenroom_model::location::parse_location_ref(reference)?;
+    Ok(LocationSpec { kind, target })
 }
 
 /// A Location entity named `generated-<sha1("<type>:<target>")>`, as Backstage's
@@ -37,7 +28,10 @@ pub fn parse_location_ref(reference: &str) -> Result<LocationSpec, String> {
 /// annotations point at the location itself.
 pub fn generated_location_entity(spec: &LocationSpec) -> Entity {
     let reference = location_ref(spec);
-    let name = format!("generated-{}", hex::encode(Sha1::digest(reference.as_bytes())));
+    let name = format!(
+        "generated-{}",
+        hex::encode(Sha1::digest(reference.as_bytes()))
+    );
     let value = json!({
         "apiVersion": "backstage.io/v1alpha1",
         "kind": "Location",
@@ -80,24 +74,35 @@ pub(crate) fn resolve_file_target(base_file: &str, target: &str) -> String {
     if target_path.is_absolute() {
         return normalize_path(target_path).to_string_lossy().into_owned();
     }
-    let dir = Path::new(base_file).parent().unwrap_or_else(|| Path::new("/"));
-    normalize_path(&dir.join(target_path)).to_string_lossy().into_owned()
+    let dir = Path::new(base_file)
+        .parent()
+        .unwrap_or_else(|| Path::new("/"));
+    normalize_path(&dir.join(target_path))
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// Resolves a URL target against the URL of the referring file. A target
 /// starting with `/` on a GitHub or GitLab blob URL is relative to the
 /// repository root at the same ref, as Backstage's SCM integrations resolve it.
-pub(crate) fn resolve_url_target(base_url: &str, target: &str, scm: Option<ScmKind>) -> Result<String, String> {
+pub(crate) fn resolve_url_target(
+    base_url: &str,
+    target: &str,
+    scm: Option<ScmKind>,
+) -> Result<String, String> {
     if let Ok(absolute) = url::Url::parse(target) {
         return Ok(absolute.to_string());
     }
-    let base = url::Url::parse(base_url).map_err(|e| format!("Invalid base URL '{base_url}', {e}"))?;
+    let base =
+        url::Url::parse(base_url).map_err(|e| format!("Invalid base URL '{base_url}', {e}"))?;
     if target.starts_with('/') && !target.starts_with("//") {
         if let Some(root) = repo_root(&base, scm) {
             return Ok(format!("{root}{}", target.trim_start_matches('/')));
         }
     }
-    base.join(target).map(|u| u.to_string()).map_err(|e| format!("Unable to resolve '{target}' against '{base_url}', {e}"))
+    base.join(target)
+        .map(|u| u.to_string())
+        .map_err(|e| format!("Unable to resolve '{target}' against '{base_url}', {e}"))
 }
 
 /// `https://host/owner/repo/blob/<ref>/` (GitHub) or `https://host/group/project/-/blob/<ref>/` (GitLab).
@@ -183,7 +188,9 @@ pub(crate) fn source_dir_url(target: &str, scm: Option<ScmKind>) -> Option<Strin
                 None
             }
         }
-        Some(ScmKind::Gitlab) => path.split_once("/-/blob/").map(|(p, rest)| format!("{p}/-/tree/{rest}")),
+        Some(ScmKind::Gitlab) => path
+            .split_once("/-/blob/")
+            .map(|(p, rest)| format!("{p}/-/tree/{rest}")),
         None => None,
     };
     if let Some(tree_path) = tree_path {
@@ -203,7 +210,10 @@ pub(crate) fn apply_location_defaults(
 ) {
     let mut defaults: Vec<(&str, String)> = vec![
         (annotations::MANAGED_BY_LOCATION, location_ref(location)),
-        (annotations::MANAGED_BY_ORIGIN_LOCATION, location_ref(origin)),
+        (
+            annotations::MANAGED_BY_ORIGIN_LOCATION,
+            location_ref(origin),
+        ),
     ];
     if location.kind == "url" {
         defaults.push((annotations::VIEW_URL, location.target.clone()));
@@ -214,11 +224,15 @@ pub(crate) fn apply_location_defaults(
             defaults.push((annotations::SOURCE_LOCATION, format!("url:{dir}")));
         }
     }
-    let metadata = entity.entry("metadata").or_insert_with(|| Value::Object(Default::default()));
+    let metadata = entity
+        .entry("metadata")
+        .or_insert_with(|| Value::Object(Default::default()));
     let Some(metadata) = metadata.as_object_mut() else {
         return;
     };
-    let annotations = metadata.entry("annotations").or_insert_with(|| Value::Object(Default::default()));
+    let annotations = metadata
+        .entry("annotations")
+        .or_insert_with(|| Value::Object(Default::default()));
     let Some(annotations) = annotations.as_object_mut() else {
         return;
     };
@@ -230,22 +244,36 @@ pub(crate) fn apply_location_defaults(
 /// Sets an emitted child's location annotations: the location it was read
 /// from and the origin of its parent (these always override what the file says).
 pub(crate) fn annotate_child(entity: &mut Entity, read_from: &str, origin: &str) {
-    let metadata = entity.entry("metadata").or_insert_with(|| Value::Object(Default::default()));
+    let metadata = entity
+        .entry("metadata")
+        .or_insert_with(|| Value::Object(Default::default()));
     if let Some(metadata) = metadata.as_object_mut() {
-        let annotations = metadata.entry("annotations").or_insert_with(|| Value::Object(Default::default()));
+        let annotations = metadata
+            .entry("annotations")
+            .or_insert_with(|| Value::Object(Default::default()));
         if !annotations.is_object() {
             *annotations = Value::Object(Default::default());
         }
         if let Some(annotations) = annotations.as_object_mut() {
-            annotations.insert(annotations::MANAGED_BY_ORIGIN_LOCATION.into(), Value::String(origin.to_string()));
-            annotations.insert(annotations::MANAGED_BY_LOCATION.into(), Value::String(read_from.to_string()));
+            annotations.insert(
+                annotations::MANAGED_BY_ORIGIN_LOCATION.into(),
+                Value::String(origin.to_string()),
+            );
+            annotations.insert(
+                annotations::MANAGED_BY_LOCATION.into(),
+                Value::String(read_from.to_string()),
+            );
         }
     }
 }
 
 /// A string annotation of an entity.
 pub(crate) fn annotation<'a>(entity: &'a Entity, key: &str) -> Option<&'a str> {
-    entity.get("metadata")?.get("annotations")?.get(key)?.as_str()
+    entity
+        .get("metadata")?
+        .get("annotations")?
+        .get(key)?
+        .as_str()
 }
 
 #[cfg(test)]
@@ -254,7 +282,10 @@ mod tests {
 
     #[test]
     fn generated_entity_matches_backstage_shape() {
-        let spec = LocationSpec { kind: "url".into(), target: "https://example.com/catalog-info.yaml".into() };
+        let spec = LocationSpec {
+            kind: "url".into(),
+            target: "https://example.com/catalog-info.yaml".into(),
+        };
         let entity = generated_location_entity(&spec);
         let expected_name = format!(
             "generated-{}",
@@ -282,7 +313,10 @@ mod tests {
     #[test]
     fn parses_location_refs() {
         let spec = parse_location_ref("url:https://example.com/a.yaml").unwrap();
-        assert_eq!((spec.kind.as_str(), spec.target.as_str()), ("url", "https://example.com/a.yaml"));
+        assert_eq!(
+            (spec.kind.as_str(), spec.target.as_str()),
+            ("url", "https://example.com/a.yaml")
+        );
         assert_eq!(
             parse_location_ref("nocolon").unwrap_err(),
             "Unable to parse location ref 'nocolon', expected '<type>:<target>', e.g. 'url:https://host/path'"
@@ -296,11 +330,26 @@ mod tests {
 
     #[test]
     fn resolves_file_targets() {
-        assert_eq!(resolve_file_target("/repo/catalog/all.yaml", "./team/a.yaml"), "/repo/catalog/team/a.yaml");
-        assert_eq!(resolve_file_target("/repo/catalog/all.yaml", "../b.yaml"), "/repo/b.yaml");
-        assert_eq!(resolve_file_target("/repo/catalog/all.yaml", "c.yaml"), "/repo/catalog/c.yaml");
-        assert_eq!(resolve_file_target("/repo/catalog/all.yaml", "/abs/./d.yaml"), "/abs/d.yaml");
-        assert_eq!(resolve_file_target("/repo/catalog/all.yaml", "./*/*.yaml"), "/repo/catalog/*/*.yaml");
+        assert_eq!(
+            resolve_file_target("/repo/catalog/all.yaml", "./team/a.yaml"),
+            "/repo/catalog/team/a.yaml"
+        );
+        assert_eq!(
+            resolve_file_target("/repo/catalog/all.yaml", "../b.yaml"),
+            "/repo/b.yaml"
+        );
+        assert_eq!(
+            resolve_file_target("/repo/catalog/all.yaml", "c.yaml"),
+            "/repo/catalog/c.yaml"
+        );
+        assert_eq!(
+            resolve_file_target("/repo/catalog/all.yaml", "/abs/./d.yaml"),
+            "/abs/d.yaml"
+        );
+        assert_eq!(
+            resolve_file_target("/repo/catalog/all.yaml", "./*/*.yaml"),
+            "/repo/catalog/*/*.yaml"
+        );
     }
 
     #[test]
@@ -336,15 +385,30 @@ mod tests {
     #[test]
     fn url_annotations_follow_the_scm() {
         let gh = "https://github.com/acme/svc/blob/main/dir/catalog-info.yaml";
-        assert_eq!(edit_url(gh, Some(ScmKind::Github)).unwrap(), "https://github.com/acme/svc/edit/main/dir/catalog-info.yaml");
-        assert_eq!(source_dir_url(gh, Some(ScmKind::Github)).unwrap(), "https://github.com/acme/svc/tree/main/dir/");
+        assert_eq!(
+            edit_url(gh, Some(ScmKind::Github)).unwrap(),
+            "https://github.com/acme/svc/edit/main/dir/catalog-info.yaml"
+        );
+        assert_eq!(
+            source_dir_url(gh, Some(ScmKind::Github)).unwrap(),
+            "https://github.com/acme/svc/tree/main/dir/"
+        );
         let gl = "https://gitlab.com/g/p/-/blob/main/catalog-info.yaml";
-        assert_eq!(edit_url(gl, Some(ScmKind::Gitlab)).unwrap(), "https://gitlab.com/g/p/-/edit/main/catalog-info.yaml");
-        assert_eq!(source_dir_url(gl, Some(ScmKind::Gitlab)).unwrap(), "https://gitlab.com/g/p/-/tree/main/");
+        assert_eq!(
+            edit_url(gl, Some(ScmKind::Gitlab)).unwrap(),
+            "https://gitlab.com/g/p/-/edit/main/catalog-info.yaml"
+        );
+        assert_eq!(
+            source_dir_url(gl, Some(ScmKind::Gitlab)).unwrap(),
+            "https://gitlab.com/g/p/-/tree/main/"
+        );
         let pinned = "https://github.com/acme/svc/blob/0123456789abcdef0123456789abcdef01234567/catalog-info.yaml";
         assert_eq!(edit_url(pinned, Some(ScmKind::Github)), None);
         assert_eq!(edit_url("https://example.com/c/x.yaml", None), None);
-        assert_eq!(source_dir_url("https://example.com/c/x.yaml", None).unwrap(), "https://example.com/c/");
+        assert_eq!(
+            source_dir_url("https://example.com/c/x.yaml", None).unwrap(),
+            "https://example.com/c/"
+        );
     }
 
     #[test]
@@ -354,18 +418,44 @@ mod tests {
             "metadata": {"name": "a", "annotations": {"backstage.io/view-url": "https://custom.example/view"}}
         }))
         .unwrap();
-        let location = LocationSpec { kind: "url".into(), target: "https://github.com/acme/svc/blob/main/catalog-info.yaml".into() };
-        let origin = LocationSpec { kind: "url".into(), target: "https://github.com/acme/root/blob/main/all.yaml".into() };
+        let location = LocationSpec {
+            kind: "url".into(),
+            target: "https://github.com/acme/svc/blob/main/catalog-info.yaml".into(),
+        };
+        let origin = LocationSpec {
+            kind: "url".into(),
+            target: "https://github.com/acme/root/blob/main/all.yaml".into(),
+        };
         apply_location_defaults(&mut entity, &location, &origin, Some(ScmKind::Github));
         let annotations = entity["metadata"]["annotations"].as_object().unwrap();
-        assert_eq!(annotations["backstage.io/view-url"], "https://custom.example/view");
-        assert_eq!(annotations["backstage.io/managed-by-location"], "url:https://github.com/acme/svc/blob/main/catalog-info.yaml");
-        assert_eq!(annotations["backstage.io/managed-by-origin-location"], "url:https://github.com/acme/root/blob/main/all.yaml");
-        assert_eq!(annotations["backstage.io/edit-url"], "https://github.com/acme/svc/edit/main/catalog-info.yaml");
-        assert_eq!(annotations["backstage.io/source-location"], "url:https://github.com/acme/svc/tree/main/");
+        assert_eq!(
+            annotations["backstage.io/view-url"],
+            "https://custom.example/view"
+        );
+        assert_eq!(
+            annotations["backstage.io/managed-by-location"],
+            "url:https://github.com/acme/svc/blob/main/catalog-info.yaml"
+        );
+        assert_eq!(
+            annotations["backstage.io/managed-by-origin-location"],
+            "url:https://github.com/acme/root/blob/main/all.yaml"
+        );
+        assert_eq!(
+            annotations["backstage.io/edit-url"],
+            "https://github.com/acme/svc/edit/main/catalog-info.yaml"
+        );
+        assert_eq!(
+            annotations["backstage.io/source-location"],
+            "url:https://github.com/acme/svc/tree/main/"
+        );
 
-        let mut file_entity: Entity = serde_json::from_value(json!({"kind": "Component", "metadata": {"name": "b"}})).unwrap();
-        let file = LocationSpec { kind: "file".into(), target: "/repo/catalog-info.yaml".into() };
+        let mut file_entity: Entity =
+            serde_json::from_value(json!({"kind": "Component", "metadata": {"name": "b"}}))
+                .unwrap();
+        let file = LocationSpec {
+            kind: "file".into(),
+            target: "/repo/catalog-info.yaml".into(),
+        };
         apply_location_defaults(&mut file_entity, &file, &file, None);
         let annotations = file_entity["metadata"]["annotations"].as_object().unwrap();
         assert_eq!(annotations.len(), 2);
@@ -379,8 +469,14 @@ mod tests {
         }))
         .unwrap();
         annotate_child(&mut entity, "file:/repo/a.yaml", "file:/repo/root.yaml");
-        assert_eq!(annotation(&entity, "backstage.io/managed-by-location"), Some("file:/repo/a.yaml"));
-        assert_eq!(annotation(&entity, "backstage.io/managed-by-origin-location"), Some("file:/repo/root.yaml"));
+        assert_eq!(
+            annotation(&entity, "backstage.io/managed-by-location"),
+            Some("file:/repo/a.yaml")
+        );
+        assert_eq!(
+            annotation(&entity, "backstage.io/managed-by-origin-location"),
+            Some("file:/repo/root.yaml")
+        );
         assert_eq!(annotation(&entity, "x/y"), Some("z"));
     }
 }

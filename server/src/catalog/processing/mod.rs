@@ -20,7 +20,9 @@ use std::sync::Arc;
 use greenroom_store::{ClaimedEntity, ProcessedResult};
 use sha2::{Digest, Sha256};
 
-pub use config_locations::{config_location_entities, config_location_specs, CONFIG_LOCATIONS_PROVIDER};
+pub use config_locations::{
+    config_location_entities, config_location_specs, CONFIG_LOCATIONS_PROVIDER,
+};
 pub use engine::{run_until_idle, Engine};
 pub use interval::ProcessingInterval;
 pub use locations::{generated_location_entity, location_ref, parse_location_ref};
@@ -44,22 +46,33 @@ impl Pipeline {
     /// `catalog.processingInterval` are logged and replaced by Backstage's
     /// defaults; use [`Pipeline::try_new`] to refuse them instead.
     pub fn new(config: &Config, reader: Arc<dyn UrlReader>) -> Self {
-        let interval = ProcessingInterval::from_config(config.catalog.processing_interval.as_ref()).unwrap_or_else(|e| {
-            tracing::error!("{e}; using the default processing interval");
-            ProcessingInterval::default()
-        });
-        let rules = CatalogRules::from_config(config, &config_targets(config)).unwrap_or_else(|e| {
-            tracing::error!("{e}; using the default catalog rules");
-            CatalogRules::from_config(&Config::default(), &[]).expect("default rules are valid")
-        });
-        Self { sources: Sources::new(reader, ScmHosts::from_config(config)), rules, interval }
+        let interval = ProcessingInterval::from_config(config.catalog.processing_interval.as_ref())
+            .unwrap_or_else(|e| {
+                tracing::error!("{e}; using the default processing interval");
+                ProcessingInterval::default()
+            });
+        let rules =
+            CatalogRules::from_config(config, &config_targets(config)).unwrap_or_else(|e| {
+                tracing::error!("{e}; using the default catalog rules");
+                CatalogRules::from_config(&Config::default(), &[]).expect("default rules are valid")
+            });
+        Self {
+            sources: Sources::new(reader, ScmHosts::from_config(config)),
+            rules,
+            interval,
+        }
     }
 
     /// Like [`Pipeline::new`], but a configuration error is returned.
     pub fn try_new(config: &Config, reader: Arc<dyn UrlReader>) -> Result<Self, String> {
-        let interval = ProcessingInterval::from_config(config.catalog.processing_interval.as_ref())?;
+        let interval =
+            ProcessingInterval::from_config(config.catalog.processing_interval.as_ref())?;
         let rules = CatalogRules::from_config(config, &config_targets(config))?;
-        Ok(Self { sources: Sources::new(reader, ScmHosts::from_config(config)), rules, interval })
+        Ok(Self {
+            sources: Sources::new(reader, ScmHosts::from_config(config)),
+            rules,
+            interval,
+        })
     }
 
     /// The refresh schedule (`processingInterval: false` disables the loop).
@@ -91,7 +104,10 @@ impl Pipeline {
 }
 
 fn config_targets(config: &Config) -> Vec<String> {
-    config_location_specs(config).into_iter().map(|s| s.target).collect()
+    config_location_specs(config)
+        .into_iter()
+        .map(|s| s.target)
+        .collect()
 }
 
 /// A stable digest of everything a processing run produced, so that an

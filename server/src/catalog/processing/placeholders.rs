@@ -41,7 +41,12 @@ fn collect(value: &Value, path: &mut Vec<Segment>, out: &mut Vec<Placeholder>) {
                     _ => None,
                 };
                 if let (Some((kind, key)), Some(reference)) = (kind, inner.as_str()) {
-                    out.push(Placeholder { path: path.clone(), kind, key, reference: reference.to_string() });
+                    out.push(Placeholder {
+                        path: path.clone(),
+                        kind,
+                        key,
+                        reference: reference.to_string(),
+                    });
                     return;
                 }
             }
@@ -91,7 +96,11 @@ fn failure(message: String) -> ProcessingError {
 /// Replaces every placeholder in the entity, reading relative references
 /// against `location` (the entity's managed-by-location). The first failure
 /// stops processing of this entity, like a throwing Backstage processor.
-pub(crate) async fn substitute(entity: &mut Entity, location: &LocationSpec, sources: &Sources) -> Result<(), ProcessingError> {
+pub(crate) async fn substitute(
+    entity: &mut Entity,
+    location: &LocationSpec,
+    sources: &Sources,
+) -> Result<(), ProcessingError> {
     let mut found = Vec::new();
     let mut path = Vec::new();
     for (key, value) in entity.iter() {
@@ -100,27 +109,47 @@ pub(crate) async fn substitute(entity: &mut Entity, location: &LocationSpec, sou
         path.pop();
     }
     for placeholder in found {
-        let Placeholder { path, kind, key, reference } = placeholder;
-        let text = sources.read_relative(location, &reference).await.map_err(|e| {
-            failure(match e {
-                PlaceholderReadError::Resolve(reason) => format!(
+        let Placeholder {
+            path,
+            kind,
+            key,
+            reference,
+        } = placeholder;
+        let text = sources
+            .read_relative(location, &reference)
+            .await
+            .map_err(|e| {
+                failure(match e {
+                    PlaceholderReadError::Resolve(reason) => format!(
                     "Placeholder ${key} could not form a URL out of {} and {reference}, {reason}",
                     location.target
                 ),
-                PlaceholderReadError::Read(err) => {
-                    format!("Placeholder ${key} could not read location {reference}, {}: {err}", err.name())
-                }
-            })
-        })?;
+                    PlaceholderReadError::Read(err) => {
+                        format!(
+                            "Placeholder ${key} could not read location {reference}, {}: {err}",
+                            err.name()
+                        )
+                    }
+                })
+            })?;
         let replacement = match kind {
             Kind::Text => Value::String(text),
-            Kind::Json => serde_json::from_str(&text)
-                .map_err(|e| failure(format!("Placeholder ${key} failed to parse JSON data at {reference}, {e}")))?,
+            Kind::Json => serde_json::from_str(&text).map_err(|e| {
+                failure(format!(
+                    "Placeholder ${key} failed to parse JSON data at {reference}, {e}"
+                ))
+            })?,
             Kind::Yaml => {
-                let documents = greenroom_model::yaml::parse_documents(&text)
-                    .map_err(|e| failure(format!("Placeholder ${key} failed to parse YAML data at {reference}, {e}")))?;
-                let mut values: Vec<Value> =
-                    documents.into_iter().map(|d| d.value).filter(|v| !v.is_null()).collect();
+                let documents = greenroom_model::yaml::parse_documents(&text).map_err(|e| {
+                    failure(format!(
+                        "Placeholder ${key} failed to parse YAML data at {reference}, {e}"
+                    ))
+                })?;
+                let mut values: Vec<Value> = documents
+                    .into_iter()
+                    .map(|d| d.value)
+                    .filter(|v| !v.is_null())
+                    .collect();
                 if values.len() != 1 {
                     return Err(failure(format!(
                         "Placeholder ${key} expected to find exactly one document of data, found {}",

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use greenroom_store::LocationSpec;
 
 use super::locations::{resolve_file_target, resolve_url_target};
-use crate::catalog::readers::{read_file_target, ReadError, ScmHosts, ScmKind, UrlReader, MAX_READ_BYTES};
+use crate::catalog::readers::{
+    read_file_target, ReadError, ScmHosts, ScmKind, UrlReader, MAX_READ_BYTES,
+};
 
 /// One document source that was read: the location it came from (a glob
 /// expands to several) and its text.
@@ -32,7 +34,12 @@ impl Sources {
 
     /// Backstage's `toAbsoluteUrl`: a target of the same type as the base
     /// location is resolved against it; other types are taken as written.
-    pub fn resolve_target(&self, base: &LocationSpec, kind: &str, target: &str) -> Result<String, String> {
+    pub fn resolve_target(
+        &self,
+        base: &LocationSpec,
+        kind: &str,
+        target: &str,
+    ) -> Result<String, String> {
         if base.kind != kind {
             return Ok(target.to_string());
         }
@@ -45,21 +52,32 @@ impl Sources {
 
     /// Reads a location. `file` targets may be globs (one source per match).
     /// Unknown types are reported by the caller; here they are an error.
-    pub async fn read_location(&self, location: &LocationSpec) -> Result<Vec<ReadSource>, ReadError> {
+    pub async fn read_location(
+        &self,
+        location: &LocationSpec,
+    ) -> Result<Vec<ReadSource>, ReadError> {
         match location.kind.as_str() {
             "url" => {
                 let text = self.reader.read_url(&location.target).await?;
-                Ok(vec![ReadSource { location: location.clone(), text }])
+                Ok(vec![ReadSource {
+                    location: location.clone(),
+                    text,
+                }])
             }
             "file" => {
                 let target = location.target.clone();
                 let documents = tokio::task::spawn_blocking(move || read_file_target(&target))
                     .await
-                    .map_err(|e| ReadError::Other(format!("Unable to read file {}, {e}", location.target)))??;
+                    .map_err(|e| {
+                        ReadError::Other(format!("Unable to read file {}, {e}", location.target))
+                    })??;
                 Ok(documents
                     .into_iter()
                     .map(|d| ReadSource {
-                        location: LocationSpec { kind: "file".into(), target: d.path.to_string_lossy().into_owned() },
+                        location: LocationSpec {
+                            kind: "file".into(),
+                            target: d.path.to_string_lossy().into_owned(),
+                        },
                         text: d.text,
                     })
                     .collect())
@@ -73,19 +91,32 @@ impl Sources {
 
     /// Reads the text a placeholder points at: an absolute URL through the
     /// reader, or a path relative to the entity's own location.
-    pub async fn read_relative(&self, base: &LocationSpec, reference: &str) -> Result<String, PlaceholderReadError> {
+    pub async fn read_relative(
+        &self,
+        base: &LocationSpec,
+        reference: &str,
+    ) -> Result<String, PlaceholderReadError> {
         if url::Url::parse(reference).is_ok_and(|u| matches!(u.scheme(), "http" | "https")) {
-            return self.reader.read_url(reference).await.map_err(PlaceholderReadError::Read);
+            return self
+                .reader
+                .read_url(reference)
+                .await
+                .map_err(PlaceholderReadError::Read);
         }
         match base.kind.as_str() {
             "url" => {
                 let url = resolve_url_target(&base.target, reference, self.scm_kind(&base.target))
                     .map_err(PlaceholderReadError::Resolve)?;
-                self.reader.read_url(&url).await.map_err(PlaceholderReadError::Read)
+                self.reader
+                    .read_url(&url)
+                    .await
+                    .map_err(PlaceholderReadError::Read)
             }
             "file" => {
                 let path = resolve_file_target(&base.target, reference);
-                read_small_file(&path).await.map_err(PlaceholderReadError::Read)
+                read_small_file(&path)
+                    .await
+                    .map_err(PlaceholderReadError::Read)
             }
             other => Err(PlaceholderReadError::Resolve(format!(
                 "relative references are not supported for {other} locations"
@@ -101,15 +132,25 @@ pub(crate) enum PlaceholderReadError {
 }
 
 async fn read_small_file(path: &str) -> Result<String, ReadError> {
-    let metadata = tokio::fs::metadata(path).await.map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => ReadError::NotFound(format!("file {path} does not exist")),
-        _ => ReadError::Other(format!("Unable to read file {path}, {e}")),
-    })?;
+    let metadata = tokio::fs::metadata(path)
+        .await
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => {
+                ReadError::NotFound(format!("file {path} does not exist"))
+            }
+            _ => ReadError::Other(format!("Unable to read file {path}, {e}")),
+        })?;
     if !metadata.is_file() {
-        return Err(ReadError::Other(format!("Unable to read file {path}, it is not a regular file")));
+        return Err(ReadError::Other(format!(
+            "Unable to read file {path}, it is not a regular file"
+        )));
     }
     if metadata.len() > MAX_READ_BYTES as u64 {
-        return Err(ReadError::Other(format!("Unable to read file {path}, it is larger than {MAX_READ_BYTES} bytes")));
+        return Err(ReadError::Other(format!(
+            "Unable to read file {path}, it is larger than {MAX_READ_BYTES} bytes"
+        )));
     }
-    tokio::fs::read_to_string(path).await.map_err(|e| ReadError::Other(format!("Unable to read file {path}, {e}")))
+    tokio::fs::read_to_string(path)
+        .await
+        .map_err(|e| ReadError::Other(format!("Unable to read file {path}, {e}")))
 }
