@@ -642,6 +642,8 @@ async fn write_processed_batch(
         }
     }
     if changed.is_empty() {
+        // Failed runs still need their errors stitched into status.items.
+        queue_stitch(tx, &restitch).await?;
         return Ok(report);
     }
 

@@ -13,6 +13,8 @@ mod rules;
 mod sources;
 
 #[cfg(test)]
+mod store_tests;
+#[cfg(test)]
 mod tests;
 
 use std::sync::Arc;

@@ -9,7 +9,7 @@ use greenroom_store::{CatalogStore, LocationSpec, SqlStore};
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
-use super::tests::{config_from, permissive_config, pipeline};
+use super::tests::{config_from, pipeline};
 use super::*;
 use crate::catalog::readers::tests::{fake_github, fake_web, integration};
 use crate::config::Config;
