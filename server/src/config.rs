@@ -64,7 +64,10 @@ fn default_host() -> String {
 
 impl Default for ListenConfig {
     fn default() -> Self {
-        Self { port: default_port(), host: default_host() }
+        Self {
+            port: default_port(),
+            host: default_host(),
+        }
     }
 }
 
@@ -81,7 +84,10 @@ pub struct DatabaseConfig {
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
-        Self { client: "sqlite".into(), connection: None }
+        Self {
+            client: "sqlite".into(),
+            connection: None,
+        }
     }
 }
 
