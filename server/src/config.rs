@@ -64,10 +64,7 @@ fn default_host() -> String {
 
 impl Default for ListenConfig {
     fn default() -> Self {
-        Self {
-            port: default_port(),
-            host: default_host(),
-        }
+        Self { port: default_port(), host: default_host() }
     }
 }
 
@@ -84,10 +81,7 @@ pub struct DatabaseConfig {
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
-        Self {
-            client: "sqlite".into(),
-            connection: None,
-        }
+        Self { client: "sqlite".into(), connection: None }
     }
 }
 
