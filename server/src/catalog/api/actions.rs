@@ -114,19 +114,7 @@ pub async fn validate_entity(
             }]))
         }
     };
-    let is_url_ref = body
-        .location
-        .split_once(':')
-        .is_some_and(|(kind, target)| kind == "url" && !target.is_empty());
-    if !is_url_ref {
-        return Ok(validation_failure(vec![SerializedError {
-            name: "TypeError".into(),
-            message: format!(
-                "Invalid location ref {}, only 'url:<target>' is supported, e.g. url:https://host/path",
-                body.location
-            ),
-        }]));
-    }
+    // The pipeline checks the location ref (`url:<target>` only) and the entity.
     match state
         .pipeline
         .validate_entity(body.entity, &body.location)
@@ -167,16 +155,40 @@ pub async fn analyze_location(
     StrictJson(body): StrictJson<AnalyzeLocationRequest>,
 ) -> Result<Json<Value>, ApiError> {
     authorize(&state, &caller, &CATALOG_LOCATION_ANALYZE)?;
-    if url::Url::parse(&body.location.target).is_err() {
-        return Err(ApiError::input("The given location.target is not a URL"));
-    }
-    let spec = LocationSpec {
-        kind: body.location.kind,
-        target: body.location.target,
-    };
-    let analysis = state
-        .pipeline
-        .analyze_location(&spec, body.catalog_filename)
-        .await?;
+    let spec = LocationSpec { kind: body.location.kind, target: body.location.target };
+    let mut analysis =
+        state.pipeline.analyze_location(&spec, body.catalog_filename).await.map_err(processing_error)?;
+    mark_registered_files(&state, &mut analysis).await?;
     Ok(Json(analysis))
+}
+
+/// Sets `isRegistered` of each `existingEntityFiles` item from the store.
+async fn mark_registered_files(state: &AppState, analysis: &mut Value) -> Result<(), ApiError> {
+    let Some(files) = analysis.get_mut("existingEntityFiles").and_then(Value::as_array_mut) else {
+        return Ok(());
+    };
+    for file in files {
+        let location = file.get("location");
+        let kind = location.and_then(|l| l.get("type")).and_then(Value::as_str);
+        let target = location.and_then(|l| l.get("target")).and_then(Value::as_str);
+        let registered = match (kind, target) {
+            (Some(kind), Some(target)) => state.store.find_location(kind, target).await?.is_some(),
+            _ => false,
+        };
+        if let Some(obj) = file.as_object_mut() {
+            obj.insert("isRegistered".into(), Value::Bool(registered));
+        }
+    }
+    Ok(())
+}
+
+/// A processing failure as an API error, by its Backstage error name.
+fn processing_error(e: ProcessingError) -> ApiError {
+    match e.name.as_str() {
+        "InputError" | "TypeError" => ApiError::Input(e.message),
+        "NotFoundError" => ApiError::NotFound(e.message),
+        "NotAllowedError" => ApiError::NotAllowed(e.message),
+        "ConflictError" => ApiError::Conflict(e.message),
+        _ => ApiError::Internal(format!("{}: {}", e.name, e.message)),
+    }
 }

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::common::{self, and, project};
+use super::common::{self, project};
 use super::extract::{LenientJson, QueryParams};
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -246,18 +246,11 @@ async fn run(state: &AppState, request: ByQuery) -> Result<ByQueryResponse, ApiE
             }
         };
     let from_cursor = first_values.is_some() || is_previous || matches!(page, Page::After { .. });
-    // Entities lacking the sort field are not part of a sorted result.
-    let effective_filter = and(
-        filter.clone(),
-        order.first().map(|o| EntityFilter::Key {
-            key: o.field.clone(),
-            values: None,
-        }),
-    );
     let result = state
         .store
         .query_entities(&EntityQuery {
-            filter: effective_filter,
+            // The store leaves out entities lacking the sort field.
+            filter: filter.clone(),
             order: order.clone(),
             full_text: full_text.clone().map(|f| FullTextFilter {
                 term: f.term,

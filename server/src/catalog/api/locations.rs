@@ -18,7 +18,7 @@ use utoipa::ToSchema;
 use super::common;
 use super::extract::{LenientJson, QueryParams, StrictJson};
 use crate::auth::Caller;
-use crate::catalog::processing::Pipeline;
+use crate::catalog::processing::generated_location_entity;
 use crate::error::ApiError;
 use crate::permissions::{
     authorize, CATALOG_LOCATION_CREATE, CATALOG_LOCATION_DELETE, CATALOG_LOCATION_READ,
@@ -193,7 +193,7 @@ pub async fn create_location(
         kind: input.kind,
         target: input.target,
     };
-    let generated = Pipeline::generated_location_entity(&spec);
+    let generated = generated_location_entity(&spec);
     let body = if dry_run {
         dry_run_location(&state, &spec, entity_ref_of(&generated)).await?
     } else {
@@ -483,7 +483,7 @@ pub async fn update_location(
     state.store.delete_location(&id).await?;
     let location = state
         .store
-        .add_location(&spec, Pipeline::generated_location_entity(&spec))
+        .add_location(&spec, generated_location_entity(&spec))
         .await?;
     Ok(Json(location.into()))
 }

@@ -155,3 +155,52 @@ async fn openapi_json() -> Result<impl IntoResponse, ApiError> {
         .map_err(|e| ApiError::internal(e.to_string()))?;
     Ok(([(header::CONTENT_TYPE, "application/json")], json))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SNAPSHOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/snapshots/catalog-openapi.json");
+
+    /// The committed document must match the one generated from the handlers.
+    /// Run with `GREENROOM_UPDATE_SNAPSHOTS=1` to rewrite it after an API change.
+    #[test]
+    fn openapi_document_matches_snapshot() {
+        let generated = openapi().to_pretty_json().expect("document serializes") + "\n";
+        if std::env::var("GREENROOM_UPDATE_SNAPSHOTS").as_deref() == Ok("1") {
+            std::fs::write(SNAPSHOT, &generated).expect("snapshot written");
+            return;
+        }
+        let committed = std::fs::read_to_string(SNAPSHOT)
+            .expect("snapshot exists (create it with GREENROOM_UPDATE_SNAPSHOTS=1)");
+        assert!(
+            committed == generated,
+            "the catalog OpenAPI document changed; review and rerun with GREENROOM_UPDATE_SNAPSHOTS=1"
+        );
+    }
+
+    #[test]
+    fn openapi_document_lists_every_catalog_path() {
+        let doc = openapi();
+        let paths: Vec<&str> = doc.paths.paths.keys().map(String::as_str).collect();
+        for path in [
+            "/entities",
+            "/entities/by-query",
+            "/entities/by-uid/{uid}",
+            "/entities/by-name/{kind}/{namespace}/{name}",
+            "/entities/by-name/{kind}/{namespace}/{name}/ancestry",
+            "/entities/by-refs",
+            "/entity-facets",
+            "/locations",
+            "/locations/by-query",
+            "/locations/{id}",
+            "/locations/by-entity/{kind}/{namespace}/{name}",
+            "/refresh",
+            "/validate-entity",
+            "/analyze-location",
+            "/openapi.json",
+        ] {
+            assert!(paths.contains(&path), "{path} missing from {paths:?}");
+        }
+    }
+}
