@@ -1,0 +1,180 @@
+//! The background processing loop: claim due entities, process them
+//! concurrently, write the batch, stitch, repeat; plus orphan cleanup.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::{FutureExt, StreamExt};
+use greenroom_store::{CatalogStore, ClaimedEntity, ProcessedResult, ProcessingError};
+use tokio_util::sync::CancellationToken;
+
+use super::Pipeline;
+use crate::config::{Config, OrphanStrategy};
+
+/// Entities claimed per round.
+const BATCH_SIZE: usize = 200;
+/// How long a claim protects an entity from other workers or replicas.
+const LEASE_SECS: i64 = 60;
+/// Entities processed at the same time (I/O bound: URL reads).
+const CONCURRENCY: usize = 16;
+/// Stitch queue entries handled per store call.
+const STITCH_BATCH: usize = 500;
+const IDLE_SLEEP: Duration = Duration::from_millis(300);
+const ERROR_SLEEP: Duration = Duration::from_secs(2);
+const ORPHAN_CLEANUP_EVERY: Duration = Duration::from_secs(30);
+const LAG_EVERY: Duration = Duration::from_secs(5);
+/// Upper bound of rounds for [`run_until_idle`]: a store that keeps handing
+/// out work must not hang a CLI run forever.
+const MAX_IDLE_ROUNDS: usize = 100_000;
+
+const ERRORS_TOTAL: &str = "greenroom_catalog_processing_errors_total";
+const BATCH_SECONDS: &str = "greenroom_catalog_processing_batch_seconds";
+const LAG_SECONDS: &str = "greenroom_catalog_processing_lag_seconds";
+
+/// A panic while processing one entity becomes that entity's error instead of
+/// ending the loop.
+fn panicked(item: &ClaimedEntity, pipeline: &Pipeline) -> ProcessedResult {
+    let errors = vec![ProcessingError { name: "Error".into(), message: "Processing failed unexpectedly".into() }];
+    ProcessedResult {
+        entity_id: item.entity_id.clone(),
+        entity_ref: item.entity_ref.clone(),
+        location_key: item.location_key.clone(),
+        processed: None,
+        relations: Vec::new(),
+        children: Vec::new(),
+        result_hash: format!("panicked:{}", item.entity_ref),
+        errors,
+        refresh_keys: Vec::new(),
+        next_refresh_secs: pipeline.interval().next_refresh_secs(),
+    }
+}
+
+/// Claims one batch, processes it and writes the results. Returns how many
+/// entities were processed.
+async fn process_batch(store: &dyn CatalogStore, pipeline: &Pipeline) -> anyhow::Result<usize> {
+    let claimed = store.claim_due(BATCH_SIZE, LEASE_SECS).await?;
+    if claimed.is_empty() {
+        return Ok(0);
+    }
+    let started = Instant::now();
+    let count = claimed.len();
+    let results: Vec<ProcessedResult> = futures::stream::iter(claimed)
+        .map(|item| async move {
+            match AssertUnwindSafe(pipeline.process(&item)).catch_unwind().await {
+                Ok(result) => result,
+                Err(_) => {
+                    tracing::error!(entity = %item.entity_ref, "processing panicked");
+                    panicked(&item, pipeline)
+                }
+            }
+        })
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
+    let error_count: usize = results.iter().map(|r| r.errors.len()).sum();
+    if error_count > 0 {
+        metrics::counter!(ERRORS_TOTAL).increment(error_count as u64);
+    }
+    let report = store.write_processed(results).await?;
+    for (entity_ref, existing, new) in &report.conflicts {
+        tracing::warn!(
+            "Detected conflicting entityRef {entity_ref} already referenced by {} and now also {}",
+            existing.as_deref().unwrap_or("<none>"),
+            new.as_deref().unwrap_or("<none>")
+        );
+    }
+    metrics::histogram!(BATCH_SECONDS).record(started.elapsed().as_secs_f64());
+    Ok(count)
+}
+
+/// Stitches until the queue is empty; returns how many entities were stitched.
+async fn stitch_all(store: &dyn CatalogStore) -> anyhow::Result<usize> {
+    let mut total = 0;
+    loop {
+        let stitched = store.stitch_pending(STITCH_BATCH).await?;
+        total += stitched;
+        if stitched == 0 {
+            return Ok(total);
+        }
+    }
+}
+
+/// Processes and stitches until nothing is due (ignores
+/// `processingInterval: false`: this is an explicit request). Used by tests
+/// and the CLI.
+pub async fn run_until_idle(store: &dyn CatalogStore, pipeline: &Pipeline) -> anyhow::Result<()> {
+    for _ in 0..MAX_IDLE_ROUNDS {
+        let processed = process_batch(store, pipeline).await?;
+        let stitched = stitch_all(store).await?;
+        if processed == 0 && stitched == 0 {
+            return Ok(());
+        }
+    }
+    anyhow::bail!("catalog processing did not become idle after {MAX_IDLE_ROUNDS} rounds")
+}
+
+/// The background processing loop.
+pub struct Engine;
+
+impl Engine {
+    /// Starts the loop; it stops when `shutdown` is cancelled. With
+    /// `processingInterval: false` it only waits for shutdown.
+    pub fn spawn(
+        store: Arc<dyn CatalogStore>,
+        pipeline: Arc<Pipeline>,
+        config: &Config,
+        shutdown: CancellationToken,
+    ) -> tokio::task::JoinHandle<()> {
+        let delete_orphans = config.catalog.orphan_strategy == OrphanStrategy::Delete;
+        tokio::spawn(async move {
+            if !pipeline.interval().is_enabled() {
+                tracing::info!("catalog processing is disabled (catalog.processingInterval: false)");
+                shutdown.cancelled().await;
+                return;
+            }
+            let mut last_orphan_cleanup = Instant::now();
+            let mut last_lag = Instant::now() - LAG_EVERY;
+            loop {
+                let round = async {
+                    let processed = process_batch(store.as_ref(), &pipeline).await?;
+                    let stitched = stitch_all(store.as_ref()).await?;
+                    anyhow::Ok(processed + stitched)
+                };
+                let pause = tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    outcome = round => match outcome {
+                        Ok(0) => IDLE_SLEEP,
+                        Ok(_) => Duration::ZERO,
+                        Err(e) => {
+                            tracing::error!("catalog processing round failed: {e:#}");
+                            ERROR_SLEEP
+                        }
+                    },
+                };
+                if last_lag.elapsed() >= LAG_EVERY {
+                    last_lag = Instant::now();
+                    match store.pending_work().await {
+                        Ok(pending) => metrics::gauge!(LAG_SECONDS).set(pending.max_lag_secs as f64),
+                        Err(e) => tracing::warn!("could not read processing lag: {e}"),
+                    }
+                }
+                if delete_orphans && last_orphan_cleanup.elapsed() >= ORPHAN_CLEANUP_EVERY {
+                    last_orphan_cleanup = Instant::now();
+                    match store.delete_orphans().await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!("deleted {n} orphaned entities"),
+                        Err(e) => tracing::error!("orphan cleanup failed: {e}"),
+                    }
+                }
+                if !pause.is_zero() {
+                    tokio::select! {
+                        _ = shutdown.cancelled() => break,
+                        _ = tokio::time::sleep(pause) => {}
+                    }
+                }
+            }
+            tracing::info!("catalog processing stopped");
+        })
+    }
+}
