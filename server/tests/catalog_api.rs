@@ -796,7 +796,7 @@ async fn openapi_document_is_served_and_every_operation_is_routed() {
     assert_eq!(r.body, expected);
 
     let paths = expected["paths"].as_object().unwrap();
-    assert_eq!(paths.len(), 16);
+    assert_eq!(paths.len(), 15);
     for (path, item) in paths {
         for method in item.as_object().unwrap().keys() {
             let concrete = path
