@@ -44,12 +44,12 @@ impl EntityRef {
             None => (None, rest),
         };
         let kind = match kind {
-            Some(k) if k.is_empty() => return Err(RefError::Malformed(s.to_string())),
+            Some("") => return Err(RefError::Malformed(s.to_string())),
             Some(k) => k,
             None => default_kind.ok_or_else(|| RefError::MissingKind(s.to_string()))?,
         };
         let namespace = match namespace {
-            Some(ns) if ns.is_empty() => return Err(RefError::Malformed(s.to_string())),
+            Some("") => return Err(RefError::Malformed(s.to_string())),
             Some(ns) => ns,
             None => default_namespace,
         };

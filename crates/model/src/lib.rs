@@ -5,14 +5,23 @@
 //! all run exactly the same rules.
 
 pub mod api;
+pub mod descriptor;
 pub mod entity_ref;
 pub mod filter;
+pub mod location;
 pub mod relations;
+pub mod rules;
 pub mod search;
+pub mod stitch;
 pub mod validation;
 pub mod yaml;
 
+pub use descriptor::{validate_descriptor, Diagnostic};
 pub use entity_ref::EntityRef;
+pub use filter::{EntityFilter, OrderField, SortOrder};
+pub use relations::Relation;
+pub use search::SearchRow;
+pub use validation::{validate_entity, ValidationError};
 
 /// An entity is kept as ordered JSON: descriptors carry arbitrary extra keys
 /// (`metadata.*`, `spec.*`) that must round-trip unchanged.
