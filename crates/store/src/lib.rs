@@ -3,7 +3,15 @@
 //! the dialects agree (`$N` placeholders work on both), and each dialect has its
 //! own migration folder.
 
+mod connect;
+mod query;
+mod sql;
+mod store;
+pub mod testing;
+mod tmp_model;
 mod types;
+
+pub use store::{SqlStore, LOCATION_STORE_PROVIDER};
 pub use types::*;
 
 use async_trait::async_trait;
@@ -47,7 +55,11 @@ pub trait CatalogStore: Send + Sync + 'static {
     /// A full mutation: after the call, `provider` owns exactly `entities`.
     /// Entities it no longer lists lose that reference (they become orphans or are
     /// deleted with their subtree, like Backstage's full mutation).
-    async fn replace_provider_entities(&self, provider: &str, entities: Vec<DeferredEntity>) -> Result<()>;
+    async fn replace_provider_entities(
+        &self,
+        provider: &str,
+        entities: Vec<DeferredEntity>,
+    ) -> Result<()>;
 
     // ---- processing -------------------------------------------------------------------------
     /// Claims up to `limit` entities whose `next_update_at` is due and pushes their
@@ -68,14 +80,22 @@ pub trait CatalogStore: Send + Sync + 'static {
 
     // ---- reads ------------------------------------------------------------------------------
     async fn query_entities(&self, query: &EntityQuery) -> Result<EntityPage>;
-    async fn entities_by_refs(&self, refs: &[String], filter: Option<&EntityFilter>) -> Result<Vec<Option<Entity>>>;
+    async fn entities_by_refs(
+        &self,
+        refs: &[String],
+        filter: Option<&EntityFilter>,
+    ) -> Result<Vec<Option<Entity>>>;
     async fn entity_by_uid(&self, uid: &str) -> Result<Option<Entity>>;
     async fn entity_by_ref(&self, entity_ref: &str) -> Result<Option<Entity>>;
     /// Deletes the entity by uid and schedules its parents for reprocessing.
     async fn delete_entity_by_uid(&self, uid: &str) -> Result<bool>;
     /// Parents of an entity as recorded by processing (entity refs of emitters).
     async fn parent_refs(&self, entity_ref: &str) -> Result<Vec<String>>;
-    async fn facets(&self, facets: &[String], filter: Option<&EntityFilter>) -> Result<Vec<(String, Vec<FacetCount>)>>;
+    async fn facets(
+        &self,
+        facets: &[String],
+        filter: Option<&EntityFilter>,
+    ) -> Result<Vec<(String, Vec<FacetCount>)>>;
     /// Counts of stitched entities per kind (for metrics).
     async fn counts_by_kind(&self) -> Result<Vec<(String, i64)>>;
     /// A monotonically increasing number that changes whenever stitched data changes.

@@ -94,10 +94,18 @@ pub struct FullTextFilter {
 pub enum Page {
     /// Everything (GET /entities without paging parameters).
     All,
-    Offset { offset: u64, limit: u64 },
+    Offset {
+        offset: u64,
+        limit: u64,
+    },
     /// Keyset paging after (or before, for a previous page) the given sort
     /// values of a row: the first order field's value and the entity id tiebreaker.
-    After { sort_value: Option<String>, entity_id: String, limit: u64, backwards: bool },
+    After {
+        sort_value: Option<String>,
+        entity_id: String,
+        limit: u64,
+        backwards: bool,
+    },
 }
 
 impl Default for Page {
@@ -121,4 +129,3 @@ pub struct FacetCount {
     pub value: String,
     pub count: i64,
 }
-

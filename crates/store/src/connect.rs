@@ -1,0 +1,123 @@
+//! Opening a store: connection pools, pragmas and migrations per database.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::postgres::PgPoolOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+use crate::sql::{Dialect, PgConn, PgTx, SqliteConn, SqliteTx, Tx};
+use crate::Result;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
+
+pub(crate) enum Pools {
+    /// One writer connection (SQLite allows one writer; queuing in the pool
+    /// avoids `database is locked`), several readers in WAL mode.
+    Sqlite {
+        writer: sqlx::SqlitePool,
+        reader: sqlx::SqlitePool,
+    },
+    Postgres(sqlx::PgPool),
+}
+
+/// Removes the backing file of an in-memory (`:memory:`) store when dropped.
+pub(crate) struct TempDb(PathBuf);
+
+impl Drop for TempDb {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{}", self.0.display(), suffix));
+        }
+    }
+}
+
+pub(crate) struct Connection {
+    pub pools: Pools,
+    pub _temp: Option<Arc<TempDb>>,
+}
+
+impl Connection {
+    /// Opens (creating if needed) a SQLite database file; `None` gives a private
+    /// throwaway database (`:memory:` in config) backed by a temporary file so the
+    /// reader and writer pools see the same data.
+    pub async fn sqlite(path: Option<&Path>) -> Result<Self> {
+        let (path, temp) = match path {
+            Some(p) => (p.to_path_buf(), None),
+            None => {
+                let p =
+                    std::env::temp_dir().join(format!("greenroom-mem-{}.db", uuid::Uuid::new_v4()));
+                (p.clone(), Some(Arc::new(TempDb(p))))
+            }
+        };
+        if let Some(dir) = path.parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    crate::StoreError::Input(format!(
+                        "cannot create database directory {}: {e}",
+                        dir.display()
+                    ))
+                })?;
+            }
+        }
+        let opts = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(30))
+            .pragma("cache_size", "-16000")
+            .pragma("temp_store", "memory");
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(opts.clone())
+            .await?;
+        SQLITE_MIGRATIONS.run(&writer).await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(opts.read_only(true))
+            .await?;
+        Ok(Self {
+            pools: Pools::Sqlite { writer, reader },
+            _temp: temp,
+        })
+    }
+
+    pub async fn postgres(url: &str) -> Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(10)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect(url)
+            .await?;
+        POSTGRES_MIGRATIONS.run(&pool).await?;
+        Ok(Self {
+            pools: Pools::Postgres(pool),
+            _temp: None,
+        })
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self.pools {
+            Pools::Sqlite { .. } => Dialect::Sqlite,
+            Pools::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// A write transaction.
+    pub async fn write(&self) -> Result<Box<dyn Tx>> {
+        Ok(match &self.pools {
+            Pools::Sqlite { writer, .. } => Box::new(SqliteTx(writer.begin().await?)),
+            Pools::Postgres(pool) => Box::new(PgTx(pool.begin().await?)),
+        })
+    }
+
+    /// A connection for reads (no transaction).
+    pub async fn read(&self) -> Result<Box<dyn Tx>> {
+        Ok(match &self.pools {
+            Pools::Sqlite { reader, .. } => Box::new(SqliteConn(reader.acquire().await?)),
+            Pools::Postgres(pool) => Box::new(PgConn(pool.acquire().await?)),
+        })
+    }
+}

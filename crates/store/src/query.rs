@@ -1,0 +1,274 @@
+//! Entity reads: filters become SQL over the search rows, identically on both
+//! databases; keyset paging on (sort value, entity id).
+
+use greenroom_model::filter::{EntityFilter, SortOrder};
+
+use crate::sql::{Arg, Tx};
+use crate::{EntityPage, EntityQuery, FacetCount, Page, Result, StoreError};
+
+/// Renders an [`EntityFilter`] into a boolean SQL expression over `fe.entity_id`,
+/// collecting bind arguments numbered from `next`.
+pub(crate) struct FilterSql {
+    next: usize,
+    pub args: Vec<Arg>,
+}
+
+impl FilterSql {
+    pub fn new(first_placeholder: usize) -> Self {
+        Self {
+            next: first_placeholder,
+            args: Vec::new(),
+        }
+    }
+
+    fn bind(&mut self, a: Arg) -> String {
+        self.args.push(a);
+        let p = format!("${}", self.next);
+        self.next += 1;
+        p
+    }
+
+    pub fn next_placeholder(&self) -> usize {
+        self.next
+    }
+
+    pub fn render(&mut self, f: &EntityFilter) -> String {
+        match f {
+            EntityFilter::All(items) if items.is_empty() => "1 = 1".into(),
+            EntityFilter::Any(items) if items.is_empty() => "1 = 0".into(),
+            EntityFilter::All(items) => {
+                let parts: Vec<String> = items.iter().map(|i| self.render(i)).collect();
+                format!("({})", parts.join(" AND "))
+            }
+            EntityFilter::Any(items) => {
+                let parts: Vec<String> = items.iter().map(|i| self.render(i)).collect();
+                format!("({})", parts.join(" OR "))
+            }
+            EntityFilter::Not(inner) => format!("NOT ({})", self.render(inner)),
+            EntityFilter::Key { key, values } => {
+                let k = self.bind(Arg::from(key.to_lowercase()));
+                match values {
+                    None => {
+                        format!("fe.entity_id IN (SELECT entity_id FROM search WHERE key = {k})")
+                    }
+                    Some(vals) if vals.is_empty() => "1 = 0".into(),
+                    Some(vals) => {
+                        let ps: Vec<String> = vals
+                            .iter()
+                            .map(|v| self.bind(Arg::from(v.to_lowercase())))
+                            .collect();
+                        format!(
+                            "fe.entity_id IN (SELECT entity_id FROM search WHERE key = {k} AND value IN ({}))",
+                            ps.join(", ")
+                        )
+                    }
+                }
+            }
+            EntityFilter::HasPrefix { key, prefix } => {
+                let k = self.bind(Arg::from(key.to_lowercase()));
+                let p = self.bind(Arg::from(format!(
+                    "{}%",
+                    escape_like(&prefix.to_lowercase())
+                )));
+                format!("fe.entity_id IN (SELECT entity_id FROM search WHERE key = {k} AND value LIKE {p} ESCAPE '\\')")
+            }
+        }
+    }
+}
+
+fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+pub(crate) async fn change_sequence(c: &mut Box<dyn Tx>) -> Result<i64> {
+    let rows = c
+        .rows("SELECT value FROM catalog_sequence WHERE id = 1", vec![])
+        .await?;
+    Ok(rows.first().map(|r| r.int(0)).unwrap_or(0))
+}
+
+pub(crate) async fn query_entities(c: &mut Box<dyn Tx>, q: &EntityQuery) -> Result<EntityPage> {
+    let order = q.order.first();
+    let mut f = FilterSql::new(1);
+    let mut conds: Vec<String> = Vec::new();
+    let from = match order {
+        Some(o) => {
+            let k = f.bind(Arg::from(o.field.to_lowercase()));
+            // Entities lacking the sort field are excluded (Backstage behaviour).
+            format!("final_entities fe JOIN search s ON s.entity_id = fe.entity_id AND s.key = {k} AND s.value IS NOT NULL")
+        }
+        None => "final_entities fe".to_string(),
+    };
+    if let Some(filter) = &q.filter {
+        conds.push(f.render(filter));
+    }
+    if let Some(ft) = &q.full_text {
+        let fields: Vec<String> = if !ft.fields.is_empty() {
+            ft.fields.iter().map(|s| s.to_lowercase()).collect()
+        } else if let Some(o) = order {
+            vec![o.field.to_lowercase()]
+        } else {
+            vec!["metadata.uid".to_string()]
+        };
+        let ks: Vec<String> = fields.into_iter().map(|k| f.bind(Arg::from(k))).collect();
+        let term = f.bind(Arg::from(format!(
+            "%{}%",
+            escape_like(&ft.term.to_lowercase())
+        )));
+        conds.push(format!(
+            "fe.entity_id IN (SELECT entity_id FROM search WHERE key IN ({}) AND value LIKE {term} ESCAPE '\\')",
+            ks.join(", ")
+        ));
+    }
+    let where_base = if conds.is_empty() {
+        "1 = 1".to_string()
+    } else {
+        conds.join(" AND ")
+    };
+
+    let total_items = if q.count_total {
+        let sql = format!("SELECT COUNT(*) FROM {from} WHERE {where_base}");
+        let rows = c.rows(&sql, f.args.clone()).await?;
+        Some(rows.first().map(|r| r.int(0)).unwrap_or(0) as u64)
+    } else {
+        None
+    };
+
+    let sort_expr = if order.is_some() { "s.value" } else { "NULL" };
+    let asc = order.map(|o| o.order == SortOrder::Asc).unwrap_or(true);
+    let mut page_f = FilterSql {
+        next: f.next_placeholder(),
+        args: f.args.clone(),
+    };
+    let mut where_page = where_base.clone();
+    let (limit, offset, backwards) = match &q.page {
+        Page::All => (None, 0, false),
+        Page::Offset { offset, limit } => (Some(*limit), *offset, false),
+        Page::After {
+            sort_value,
+            entity_id,
+            limit,
+            backwards,
+        } => {
+            // Forward in the query's direction, or backward for a previous page.
+            let forward_gt = asc != *backwards;
+            let cmp = if forward_gt { ">" } else { "<" };
+            let id = page_f.bind(Arg::from(entity_id.clone()));
+            let cond = match (order, sort_value) {
+                (Some(_), Some(v)) => {
+                    let v1 = page_f.bind(Arg::from(v.clone()));
+                    let v2 = page_f.bind(Arg::from(v.clone()));
+                    format!("(s.value {cmp} {v1} OR (s.value = {v2} AND fe.entity_id {cmp} {id}))")
+                }
+                _ => format!("fe.entity_id {cmp} {id}"),
+            };
+            where_page = format!("{where_page} AND {cond}");
+            (Some(*limit), 0, *backwards)
+        }
+    };
+    let dir = if asc != backwards { "ASC" } else { "DESC" };
+    let order_sql = if order.is_some() {
+        format!("ORDER BY s.value {dir}, fe.entity_id {dir}")
+    } else {
+        format!("ORDER BY fe.entity_id {dir}")
+    };
+    let mut sql = format!("SELECT fe.final_entity, {sort_expr}, fe.entity_id FROM {from} WHERE {where_page} {order_sql}");
+    if let Some(l) = limit {
+        let lp = page_f.bind(Arg::Int(l as i64 + 1));
+        let op = page_f.bind(Arg::Int(offset as i64));
+        sql.push_str(&format!(" LIMIT {lp} OFFSET {op}"));
+    }
+    let rows = c.rows(&sql, page_f.args).await?;
+    let mut items = Vec::with_capacity(rows.len());
+    let mut keys = Vec::with_capacity(rows.len());
+    let mut has_more = false;
+    for (i, row) in rows.iter().enumerate() {
+        if limit.is_some_and(|l| i as u64 >= l) {
+            has_more = true;
+            break;
+        }
+        items.push(
+            serde_json::from_str(row.text(0).unwrap_or("{}"))
+                .map_err(|e| StoreError::Decode(e.to_string()))?,
+        );
+        keys.push((row.opt_string(1), row.string(2)));
+    }
+    if backwards {
+        items.reverse();
+        keys.reverse();
+    }
+    Ok(EntityPage {
+        items,
+        keys,
+        total_items,
+        has_more,
+    })
+}
+
+pub(crate) async fn facets(
+    c: &mut Box<dyn Tx>,
+    facets: &[String],
+    filter: Option<&EntityFilter>,
+) -> Result<Vec<(String, Vec<FacetCount>)>> {
+    let mut out = Vec::with_capacity(facets.len());
+    for facet in facets {
+        let mut f = FilterSql::new(2);
+        let cond = match filter {
+            Some(filter) => format!(" AND {}", f.render(filter)),
+            None => String::new(),
+        };
+        let mut args = vec![Arg::from(facet.to_lowercase())];
+        args.extend(f.args);
+        let sql = format!(
+            "SELECT s.original_value, COUNT(DISTINCT s.entity_id) FROM search s \
+             JOIN final_entities fe ON fe.entity_id = s.entity_id \
+             WHERE s.key = $1 AND s.original_value IS NOT NULL{cond} GROUP BY s.original_value"
+        );
+        let mut counts: Vec<FacetCount> = c
+            .rows(&sql, args)
+            .await?
+            .iter()
+            .map(|r| FacetCount {
+                value: r.string(0),
+                count: r.int(1),
+            })
+            .collect();
+        counts.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+        out.push((facet.clone(), counts));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_nested_filters_with_numbered_placeholders() {
+        let f = EntityFilter::Any(vec![
+            EntityFilter::All(vec![
+                EntityFilter::Key {
+                    key: "kind".into(),
+                    values: Some(vec!["component".into()]),
+                },
+                EntityFilter::Key {
+                    key: "spec.type".into(),
+                    values: None,
+                },
+            ]),
+            EntityFilter::Not(Box::new(EntityFilter::HasPrefix {
+                key: "metadata.name".into(),
+                prefix: "a_".into(),
+            })),
+        ]);
+        let mut r = FilterSql::new(3);
+        let sql = r.render(&f);
+        assert!(sql.contains("key = $3 AND value IN ($4)"), "{sql}");
+        assert!(sql.contains("key = $5)"), "{sql}");
+        assert!(sql.contains("NOT (fe.entity_id IN (SELECT entity_id FROM search WHERE key = $6 AND value LIKE $7"), "{sql}");
+        assert_eq!(r.args.last(), Some(&Arg::from("a\\_%")));
+        assert_eq!(crate::sql::placeholders(2, 3), "$2, $3, $4");
+    }
+}

@@ -1,0 +1,305 @@
+//! A thin dialect seam: the catalog logic is written once against [`Tx`] and runs
+//! on SQLite or PostgreSQL. SQL text uses `$N` placeholders, which both accept;
+//! the few statements that differ ask [`Dialect`].
+
+use async_trait::async_trait;
+use sqlx::{Column, Row as _, TypeInfo, ValueRef};
+
+use crate::Result;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    /// Row-lock clause for claiming work; SQLite serializes writers instead.
+    pub fn skip_locked(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+
+    /// Largest number of bind parameters we put in one statement.
+    pub fn max_params(self) -> usize {
+        match self {
+            Dialect::Sqlite => 30_000,
+            Dialect::Postgres => 60_000,
+        }
+    }
+}
+
+/// A bind argument.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Arg {
+    Text(Option<String>),
+    Int(i64),
+}
+
+impl From<&str> for Arg {
+    fn from(s: &str) -> Self {
+        Arg::Text(Some(s.to_string()))
+    }
+}
+impl From<String> for Arg {
+    fn from(s: String) -> Self {
+        Arg::Text(Some(s))
+    }
+}
+impl From<&String> for Arg {
+    fn from(s: &String) -> Self {
+        Arg::Text(Some(s.clone()))
+    }
+}
+impl From<Option<String>> for Arg {
+    fn from(s: Option<String>) -> Self {
+        Arg::Text(s)
+    }
+}
+impl From<Option<&str>> for Arg {
+    fn from(s: Option<&str>) -> Self {
+        Arg::Text(s.map(str::to_string))
+    }
+}
+impl From<i64> for Arg {
+    fn from(v: i64) -> Self {
+        Arg::Int(v)
+    }
+}
+
+/// A decoded column value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Val {
+    Null,
+    Text(String),
+    Int(i64),
+}
+
+/// One result row, decoded by column position.
+#[derive(Debug, Clone)]
+pub struct Row(pub Vec<Val>);
+
+impl Row {
+    pub fn text(&self, i: usize) -> Option<&str> {
+        match &self.0[i] {
+            Val::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+    pub fn string(&self, i: usize) -> String {
+        self.text(i).unwrap_or_default().to_string()
+    }
+    pub fn opt_string(&self, i: usize) -> Option<String> {
+        self.text(i).map(str::to_string)
+    }
+    pub fn int(&self, i: usize) -> i64 {
+        match &self.0[i] {
+            Val::Int(v) => *v,
+            Val::Text(s) => s.parse().unwrap_or(0),
+            Val::Null => 0,
+        }
+    }
+}
+
+/// A transaction (or a plain connection for reads) on either database.
+#[async_trait]
+pub trait Tx: Send {
+    fn dialect(&self) -> Dialect;
+    async fn exec(&mut self, sql: &str, args: Vec<Arg>) -> Result<u64>;
+    async fn rows(&mut self, sql: &str, args: Vec<Arg>) -> Result<Vec<Row>>;
+    async fn commit(self: Box<Self>) -> Result<()>;
+}
+
+macro_rules! bind_all {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for a in $args {
+            q = match a {
+                Arg::Text(t) => q.bind(t),
+                Arg::Int(v) => q.bind(v),
+            };
+        }
+        q
+    }};
+}
+
+fn decode_sqlite(row: &sqlx::sqlite::SqliteRow) -> Row {
+    let mut out = Vec::with_capacity(row.columns().len());
+    for i in 0..row.columns().len() {
+        let raw = row.try_get_raw(i).expect("column index in range");
+        if raw.is_null() {
+            out.push(Val::Null);
+            continue;
+        }
+        let ty = raw.type_info().name().to_ascii_uppercase();
+        drop(raw);
+        if ty.contains("INT") {
+            out.push(row.try_get::<i64, _>(i).map(Val::Int).unwrap_or(Val::Null));
+        } else {
+            out.push(
+                row.try_get::<String, _>(i)
+                    .map(Val::Text)
+                    .unwrap_or(Val::Null),
+            );
+        }
+    }
+    Row(out)
+}
+
+fn decode_pg(row: &sqlx::postgres::PgRow) -> Row {
+    let mut out = Vec::with_capacity(row.columns().len());
+    for (i, col) in row.columns().iter().enumerate() {
+        let ty = col.type_info().name().to_ascii_uppercase();
+        let v = match ty.as_str() {
+            "INT8" => row
+                .try_get::<Option<i64>, _>(i)
+                .ok()
+                .flatten()
+                .map(Val::Int),
+            "INT4" => row
+                .try_get::<Option<i32>, _>(i)
+                .ok()
+                .flatten()
+                .map(|v| Val::Int(v as i64)),
+            "INT2" => row
+                .try_get::<Option<i16>, _>(i)
+                .ok()
+                .flatten()
+                .map(|v| Val::Int(v as i64)),
+            "BOOL" => row
+                .try_get::<Option<bool>, _>(i)
+                .ok()
+                .flatten()
+                .map(|v| Val::Int(v as i64)),
+            _ => row
+                .try_get::<Option<String>, _>(i)
+                .ok()
+                .flatten()
+                .map(Val::Text),
+        };
+        out.push(v.unwrap_or(Val::Null));
+    }
+    Row(out)
+}
+
+pub struct SqliteTx(pub sqlx::Transaction<'static, sqlx::Sqlite>);
+pub struct SqliteConn(pub sqlx::pool::PoolConnection<sqlx::Sqlite>);
+pub struct PgTx(pub sqlx::Transaction<'static, sqlx::Postgres>);
+pub struct PgConn(pub sqlx::pool::PoolConnection<sqlx::Postgres>);
+
+#[async_trait]
+impl Tx for SqliteTx {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+    async fn exec(&mut self, sql: &str, args: Vec<Arg>) -> Result<u64> {
+        let q = bind_all!(sqlx::query(sql), args);
+        Ok(q.execute(&mut *self.0).await?.rows_affected())
+    }
+    async fn rows(&mut self, sql: &str, args: Vec<Arg>) -> Result<Vec<Row>> {
+        let q = bind_all!(sqlx::query(sql), args);
+        Ok(q.fetch_all(&mut *self.0)
+            .await?
+            .iter()
+            .map(decode_sqlite)
+            .collect())
+    }
+    async fn commit(self: Box<Self>) -> Result<()> {
+        Ok(self.0.commit().await?)
+    }
+}
+
+#[async_trait]
+impl Tx for SqliteConn {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+    async fn exec(&mut self, sql: &str, args: Vec<Arg>) -> Result<u64> {
+        let q = bind_all!(sqlx::query(sql), args);
+        Ok(q.execute(&mut *self.0).await?.rows_affected())
+    }
+    async fn rows(&mut self, sql: &str, args: Vec<Arg>) -> Result<Vec<Row>> {
+        let q = bind_all!(sqlx::query(sql), args);
+        Ok(q.fetch_all(&mut *self.0)
+            .await?
+            .iter()
+            .map(decode_sqlite)
+            .collect())
+    }
+    async fn commit(self: Box<Self>) -> Result<()> {
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Tx for PgTx {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+    async fn exec(&mut self, sql: &str, args: Vec<Arg>) -> Result<u64> {
+        let q = bind_all!(sqlx::query(sql), args);
+        Ok(q.execute(&mut *self.0).await?.rows_affected())
+    }
+    async fn rows(&mut self, sql: &str, args: Vec<Arg>) -> Result<Vec<Row>> {
+        let q = bind_all!(sqlx::query(sql), args);
+        Ok(q.fetch_all(&mut *self.0)
+            .await?
+            .iter()
+            .map(decode_pg)
+            .collect())
+    }
+    async fn commit(self: Box<Self>) -> Result<()> {
+        Ok(self.0.commit().await?)
+    }
+}
+
+/// `$start, $start+1, ...` placeholders for `n` values.
+pub fn placeholders(start: usize, n: usize) -> String {
+    let mut s = String::with_capacity(n * 5);
+    for i in 0..n {
+        if i > 0 {
+            s.push_str(", ");
+        }
+        s.push('$');
+        s.push_str(&(start + i).to_string());
+    }
+    s
+}
+
+/// `($1, $2, $3), ($4, $5, $6), ...` for `rows` rows of `width` columns.
+pub fn row_placeholders(rows: usize, width: usize) -> String {
+    let mut s = String::with_capacity(rows * width * 5);
+    for r in 0..rows {
+        if r > 0 {
+            s.push_str(", ");
+        }
+        s.push('(');
+        s.push_str(&placeholders(r * width + 1, width));
+        s.push(')');
+    }
+    s
+}
+
+#[async_trait]
+impl Tx for PgConn {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+    async fn exec(&mut self, sql: &str, args: Vec<Arg>) -> Result<u64> {
+        let q = bind_all!(sqlx::query(sql), args);
+        Ok(q.execute(&mut *self.0).await?.rows_affected())
+    }
+    async fn rows(&mut self, sql: &str, args: Vec<Arg>) -> Result<Vec<Row>> {
+        let q = bind_all!(sqlx::query(sql), args);
+        Ok(q.fetch_all(&mut *self.0)
+            .await?
+            .iter()
+            .map(decode_pg)
+            .collect())
+    }
+    async fn commit(self: Box<Self>) -> Result<()> {
+        Ok(())
+    }
+}

@@ -1,0 +1,1297 @@
+//! The catalog store, written once over the [`Tx`] seam for both databases.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::Path;
+use std::sync::Mutex;
+
+use crate::tmp_model::build_search_rows;
+use crate::tmp_model::compose_final_entity;
+use async_trait::async_trait;
+use greenroom_model::filter::EntityFilter;
+use greenroom_model::relations::Relation;
+use greenroom_model::search::SearchRow;
+use greenroom_model::{Entity, EntityRef};
+use serde_json::Value;
+
+use crate::connect::Connection;
+use crate::query::{self, FilterSql};
+use crate::sql::{placeholders, row_placeholders, Arg, Dialect, Tx};
+use crate::*;
+
+/// Provider key under which API-registered locations own their generated entities.
+pub const LOCATION_STORE_PROVIDER: &str = "location-store";
+
+/// How long a stitch claim is held before another worker may retry it.
+const STITCH_LEASE_MS: i64 = 60_000;
+/// Refs per `IN (...)` list.
+const CHUNK: usize = 500;
+
+pub struct SqlStore {
+    conn: Connection,
+    /// Facet results keyed by request, valid for one change sequence.
+    facet_cache: Mutex<HashMap<String, (i64, Vec<(String, Vec<FacetCount>)>)>>,
+}
+
+pub(crate) fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn sha256_hex(s: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(s.as_bytes()))
+}
+
+fn to_json(e: &Entity) -> String {
+    serde_json::to_string(e).expect("entities serialize")
+}
+
+fn parse_entity(s: &str) -> Result<Entity> {
+    serde_json::from_str(s).map_err(|e| StoreError::Decode(e.to_string()))
+}
+
+fn entity_ref_of(e: &Entity) -> Result<String> {
+    EntityRef::of_entity(e)
+        .map(|r| r.canonical())
+        .ok_or_else(|| StoreError::Input("entity has no kind or metadata.name".into()))
+}
+
+impl SqlStore {
+    pub async fn sqlite(path: Option<&Path>) -> Result<Self> {
+        Ok(Self::new(Connection::sqlite(path).await?))
+    }
+
+    pub async fn postgres(url: &str) -> Result<Self> {
+        Ok(Self::new(Connection::postgres(url).await?))
+    }
+
+    fn new(conn: Connection) -> Self {
+        Self {
+            conn,
+            facet_cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.conn.dialect()
+    }
+}
+
+// ---- shared write helpers (all run inside one transaction) -------------------------------
+
+/// Queues refs for stitching with a fresh ticket.
+async fn queue_stitch(tx: &mut Box<dyn Tx>, refs: &BTreeSet<String>) -> Result<()> {
+    let now = now_ms();
+    let refs: Vec<&String> = refs.iter().collect();
+    for chunk in refs.chunks(CHUNK) {
+        let mut args = Vec::with_capacity(chunk.len() * 3);
+        for r in chunk {
+            args.push(Arg::from(*r));
+            args.push(Arg::from(uuid::Uuid::new_v4().to_string()));
+            args.push(Arg::Int(now));
+        }
+        let sql = format!(
+            "INSERT INTO stitch_queue (entity_ref, ticket, queued_at) VALUES {} \
+             ON CONFLICT (entity_ref) DO UPDATE SET ticket = excluded.ticket, claimed_until = 0",
+            row_placeholders(chunk.len(), 3)
+        );
+        tx.exec(&sql, args).await?;
+    }
+    Ok(())
+}
+
+struct ExistingState {
+    location_key: Option<String>,
+    unprocessed_hash: String,
+}
+
+async fn existing_states(
+    tx: &mut Box<dyn Tx>,
+    refs: &[String],
+) -> Result<HashMap<String, ExistingState>> {
+    let mut out = HashMap::new();
+    for chunk in refs.chunks(CHUNK) {
+        let sql = format!(
+            "SELECT entity_ref, location_key, unprocessed_hash FROM refresh_state WHERE entity_ref IN ({})",
+            placeholders(1, chunk.len())
+        );
+        for row in tx.rows(&sql, chunk.iter().map(Arg::from).collect()).await? {
+            out.insert(
+                row.string(0),
+                ExistingState {
+                    location_key: row.opt_string(1),
+                    unprocessed_hash: row.string(2),
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// Inserts or updates unprocessed entities under the location-key rule
+/// (reference 3.5): an existing row may be taken over only when its key is null
+/// or equal. Returns the refs written and the conflicts refused.
+async fn upsert_unprocessed(
+    tx: &mut Box<dyn Tx>,
+    entities: Vec<DeferredEntity>,
+) -> Result<(Vec<String>, Vec<(String, Option<String>, Option<String>)>)> {
+    let now = now_ms();
+    let mut prepared = Vec::with_capacity(entities.len());
+    let mut seen = HashSet::new();
+    for d in entities {
+        let r = entity_ref_of(&d.entity)?;
+        if !seen.insert(r.clone()) {
+            continue; // the same ref twice in one batch: the first wins
+        }
+        let json = to_json(&d.entity);
+        let hash = sha256_hex(&json);
+        prepared.push((r, json, hash, d.location_key));
+    }
+    let refs: Vec<String> = prepared.iter().map(|p| p.0.clone()).collect();
+    let existing = existing_states(tx, &refs).await?;
+    let mut written = Vec::new();
+    let mut conflicts = Vec::new();
+    let mut inserts = Vec::new();
+    for (r, json, hash, key) in prepared {
+        match existing.get(&r) {
+            None => inserts.push((r, json, hash, key)),
+            Some(ex) => {
+                if ex.location_key.is_some() && ex.location_key != key {
+                    conflicts.push((r, ex.location_key.clone(), key));
+                    continue;
+                }
+                if ex.unprocessed_hash != hash || ex.location_key != key {
+                    tx.exec(
+                        "UPDATE refresh_state SET unprocessed_entity = $1, unprocessed_hash = $2, location_key = $3, \
+                         next_update_at = $4, last_discovery_at = $4 WHERE entity_ref = $5",
+                        vec![json.into(), hash.into(), key.into(), now.into(), Arg::from(&r)],
+                    )
+                    .await?;
+                } else {
+                    tx.exec(
+                        "UPDATE refresh_state SET last_discovery_at = $1 WHERE entity_ref = $2",
+                        vec![now.into(), Arg::from(&r)],
+                    )
+                    .await?;
+                }
+                written.push(r);
+            }
+        }
+    }
+    const WIDTH: usize = 8;
+    for chunk in inserts.chunks(tx.dialect().max_params() / WIDTH) {
+        let mut args = Vec::with_capacity(chunk.len() * WIDTH);
+        for (r, json, hash, key) in chunk {
+            args.push(Arg::from(uuid::Uuid::new_v4().to_string()));
+            args.push(Arg::from(r));
+            args.push(Arg::from(json));
+            args.push(Arg::from(hash));
+            args.push(Arg::from(key.clone()));
+            args.push(Arg::Int(now));
+            args.push(Arg::Int(now));
+            args.push(Arg::Text(None));
+        }
+        let sql = format!(
+            "INSERT INTO refresh_state (entity_id, entity_ref, unprocessed_entity, unprocessed_hash, location_key, \
+             next_update_at, last_discovery_at, errors) VALUES {}",
+            row_placeholders(chunk.len(), WIDTH)
+        );
+        tx.exec(&sql, args).await?;
+        written.extend(chunk.iter().map(|c| c.0.clone()));
+    }
+    Ok((written, conflicts))
+}
+
+/// Inserts reference edges `(source_key | source_entity_ref) -> target`.
+async fn insert_references(
+    tx: &mut Box<dyn Tx>,
+    source_key: Option<&str>,
+    source_ref: Option<&str>,
+    targets: &[String],
+) -> Result<()> {
+    for chunk in targets.chunks(CHUNK) {
+        let mut args = Vec::with_capacity(chunk.len() * 3);
+        for t in chunk {
+            args.push(Arg::from(source_key));
+            args.push(Arg::from(source_ref));
+            args.push(Arg::from(t));
+        }
+        let sql = format!(
+            "INSERT INTO refresh_state_references (source_key, source_entity_ref, target_entity_ref) VALUES {}",
+            row_placeholders(chunk.len(), 3)
+        );
+        tx.exec(&sql, args).await?;
+    }
+    Ok(())
+}
+
+/// Deletes entities and, eagerly, every descendant that no other parent or
+/// provider still references (Backstage's `deleteWithEagerPruningOfChildren`).
+/// Stitching is queued for entities whose relations pointed at the deleted ones.
+async fn delete_with_eager_pruning(tx: &mut Box<dyn Tx>, roots: Vec<String>) -> Result<usize> {
+    let mut doomed: BTreeSet<String> = BTreeSet::new();
+    let mut frontier: Vec<String> = roots;
+    while !frontier.is_empty() {
+        let mut next = Vec::new();
+        for r in frontier.drain(..) {
+            if !doomed.insert(r.clone()) {
+                continue;
+            }
+            // Children of r that have no parent outside the doomed set.
+            let children = tx
+                .rows(
+                    "SELECT target_entity_ref FROM refresh_state_references WHERE source_entity_ref = $1",
+                    vec![Arg::from(&r)],
+                )
+                .await?;
+            for c in children {
+                let child = c.string(0);
+                if doomed.contains(&child) {
+                    continue;
+                }
+                let parents = tx
+                    .rows(
+                        "SELECT source_key, source_entity_ref FROM refresh_state_references WHERE target_entity_ref = $1",
+                        vec![Arg::from(&child)],
+                    )
+                    .await?;
+                let other_parent = parents.iter().any(|p| match p.opt_string(1) {
+                    Some(src) => !doomed.contains(&src),
+                    None => p.opt_string(0).is_some(),
+                });
+                if !other_parent {
+                    next.push(child);
+                }
+            }
+        }
+        frontier = next;
+    }
+    let doomed: Vec<String> = doomed.into_iter().collect();
+    let mut restitch = BTreeSet::new();
+    let mut removed = 0;
+    for chunk in doomed.chunks(CHUNK) {
+        let ph = placeholders(1, chunk.len());
+        let args = || chunk.iter().map(Arg::from).collect::<Vec<_>>();
+        let ids: Vec<String> = tx
+            .rows(
+                &format!("SELECT entity_id FROM refresh_state WHERE entity_ref IN ({ph})"),
+                args(),
+            )
+            .await?
+            .iter()
+            .map(|r| r.string(0))
+            .collect();
+        if !ids.is_empty() {
+            let idph = placeholders(1, ids.len());
+            let idargs = || ids.iter().map(Arg::from).collect::<Vec<_>>();
+            for row in tx
+                .rows(&format!("SELECT DISTINCT source_entity_ref FROM relations WHERE originating_entity_id IN ({idph})"), idargs())
+                .await?
+            {
+                restitch.insert(row.string(0));
+            }
+            tx.exec(
+                &format!("DELETE FROM relations WHERE originating_entity_id IN ({idph})"),
+                idargs(),
+            )
+            .await?;
+            tx.exec(
+                &format!("DELETE FROM refresh_keys WHERE entity_id IN ({idph})"),
+                idargs(),
+            )
+            .await?;
+            tx.exec(
+                &format!("DELETE FROM search WHERE entity_id IN ({idph})"),
+                idargs(),
+            )
+            .await?;
+            tx.exec(
+                &format!("DELETE FROM final_entities WHERE entity_id IN ({idph})"),
+                idargs(),
+            )
+            .await?;
+        }
+        removed += tx
+            .exec(
+                &format!("DELETE FROM refresh_state WHERE entity_ref IN ({ph})"),
+                args(),
+            )
+            .await? as usize;
+        tx.exec(
+            &format!("DELETE FROM refresh_state_references WHERE source_entity_ref IN ({ph})"),
+            args(),
+        )
+        .await?;
+        tx.exec(
+            &format!("DELETE FROM refresh_state_references WHERE target_entity_ref IN ({ph})"),
+            args(),
+        )
+        .await?;
+        tx.exec(
+            &format!("DELETE FROM stitch_queue WHERE entity_ref IN ({ph})"),
+            args(),
+        )
+        .await?;
+    }
+    for d in &doomed {
+        restitch.remove(d);
+    }
+    if !doomed.is_empty() {
+        bump_sequence(tx).await?;
+    }
+    queue_stitch(tx, &restitch).await?;
+    Ok(removed)
+}
+
+async fn bump_sequence(tx: &mut Box<dyn Tx>) -> Result<()> {
+    tx.exec(
+        "UPDATE catalog_sequence SET value = value + 1 WHERE id = 1",
+        vec![],
+    )
+    .await?;
+    Ok(())
+}
+
+fn location_from_row(row: &crate::sql::Row) -> Location {
+    Location {
+        id: row.string(0),
+        kind: row.string(1),
+        target: row.string(2),
+        entity_ref: row.opt_string(3),
+    }
+}
+
+// ---- stitching ------------------------------------------------------------------------------
+
+struct StitchInput {
+    entity_id: String,
+    entity: Entity,
+    errors: Vec<(String, String)>,
+}
+
+async fn stitch_refs(tx: &mut Box<dyn Tx>, refs: &[(String, String)]) -> Result<usize> {
+    let only_refs: Vec<String> = refs.iter().map(|r| r.0.clone()).collect();
+    let ph = placeholders(1, only_refs.len());
+    let args = || only_refs.iter().map(Arg::from).collect::<Vec<_>>();
+
+    let mut inputs: HashMap<String, StitchInput> = HashMap::new();
+    for row in tx
+        .rows(
+            &format!(
+                "SELECT entity_ref, entity_id, processed_entity, unprocessed_entity, errors FROM refresh_state WHERE entity_ref IN ({ph})"
+            ),
+            args(),
+        )
+        .await?
+    {
+        let errors: Vec<ProcessingError> = row
+            .text(4)
+            .map(|e| serde_json::from_str(e).unwrap_or_default())
+            .unwrap_or_default();
+        // An entity that never processed cleanly is still shown, as read, with its
+        // errors in status.items: a broken descriptor is never silently dropped.
+        let source = row.text(2).or(row.text(3)).unwrap_or("{}");
+        inputs.insert(
+            row.string(0),
+            StitchInput {
+                entity_id: row.string(1),
+                entity: parse_entity(source)?,
+                errors: errors.into_iter().map(|e| (e.name, e.message)).collect(),
+            },
+        );
+    }
+    let mut relations: HashMap<String, Vec<Relation>> = HashMap::new();
+    for row in tx
+        .rows(
+            &format!(
+                "SELECT DISTINCT source_entity_ref, type, target_entity_ref FROM relations WHERE source_entity_ref IN ({ph})"
+            ),
+            args(),
+        )
+        .await?
+    {
+        relations.entry(row.string(0)).or_default().push(Relation {
+            source_ref: row.string(0),
+            relation_type: row.string(1),
+            target_ref: row.string(2),
+        });
+    }
+    let referenced: HashSet<String> = tx
+        .rows(
+            &format!("SELECT DISTINCT target_entity_ref FROM refresh_state_references WHERE target_entity_ref IN ({ph})"),
+            args(),
+        )
+        .await?
+        .iter()
+        .map(|r| r.string(0))
+        .collect();
+    let existing_hashes: HashMap<String, String> = tx
+        .rows(
+            &format!("SELECT entity_ref, hash FROM final_entities WHERE entity_ref IN ({ph})"),
+            args(),
+        )
+        .await?
+        .iter()
+        .map(|r| (r.string(0), r.string(1)))
+        .collect();
+
+    let now = now_ms();
+    let mut changed = 0usize;
+    let mut search_rows: Vec<(String, SearchRow)> = Vec::new();
+    let mut changed_ids: Vec<String> = Vec::new();
+    for (entity_ref, ticket) in refs {
+        // Only the holder of the current ticket may write; a re-queued ref is
+        // stitched again later with fresher data.
+        let owned = tx
+            .exec(
+                "DELETE FROM stitch_queue WHERE entity_ref = $1 AND ticket = $2",
+                vec![entity_ref.into(), ticket.into()],
+            )
+            .await?;
+        if owned == 0 {
+            continue;
+        }
+        let Some(input) = inputs.remove(entity_ref) else {
+            // Gone from refresh_state: remove whatever was stitched.
+            let ids = tx
+                .rows(
+                    "SELECT entity_id FROM final_entities WHERE entity_ref = $1",
+                    vec![entity_ref.into()],
+                )
+                .await?;
+            for id in ids {
+                tx.exec(
+                    "DELETE FROM search WHERE entity_id = $1",
+                    vec![Arg::from(id.string(0))],
+                )
+                .await?;
+            }
+            if tx
+                .exec(
+                    "DELETE FROM final_entities WHERE entity_ref = $1",
+                    vec![entity_ref.into()],
+                )
+                .await?
+                > 0
+            {
+                changed += 1;
+            }
+            continue;
+        };
+        let mut rels = relations.remove(entity_ref).unwrap_or_default();
+        rels.sort();
+        rels.dedup();
+        let orphan = !referenced.contains(entity_ref);
+        let final_entity = compose_final_entity(
+            &input.entity,
+            &rels,
+            &input.errors,
+            &input.entity_id,
+            orphan,
+        );
+        let hash = final_entity
+            .get("metadata")
+            .and_then(|m| m.get("etag"))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(|| sha256_hex(&to_json(&final_entity)));
+        if existing_hashes.get(entity_ref) == Some(&hash) {
+            continue;
+        }
+        let rows = match build_search_rows(&final_entity, &rels) {
+            Ok(rows) => rows,
+            Err(message) => {
+                tracing::warn!(entity_ref = %entity_ref, %message, "entity not searchable");
+                minimal_search_rows(&final_entity, &input.entity_id)
+            }
+        };
+        tx.exec(
+            "INSERT INTO final_entities (entity_id, entity_ref, hash, final_entity, last_updated_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (entity_id) DO UPDATE SET entity_ref = excluded.entity_ref, hash = excluded.hash, \
+             final_entity = excluded.final_entity, last_updated_at = excluded.last_updated_at",
+            vec![
+                Arg::from(&input.entity_id),
+                entity_ref.into(),
+                hash.into(),
+                to_json(&final_entity).into(),
+                now.into(),
+            ],
+        )
+        .await?;
+        changed_ids.push(input.entity_id.clone());
+        search_rows.extend(rows.into_iter().map(|r| (input.entity_id.clone(), r)));
+        changed += 1;
+    }
+    for chunk in changed_ids.chunks(CHUNK) {
+        tx.exec(
+            &format!(
+                "DELETE FROM search WHERE entity_id IN ({})",
+                placeholders(1, chunk.len())
+            ),
+            chunk.iter().map(Arg::from).collect(),
+        )
+        .await?;
+    }
+    const WIDTH: usize = 4;
+    for chunk in search_rows.chunks(tx.dialect().max_params() / WIDTH) {
+        let mut args = Vec::with_capacity(chunk.len() * WIDTH);
+        for (id, r) in chunk {
+            args.push(Arg::from(id));
+            args.push(Arg::from(&r.key));
+            args.push(Arg::from(r.value.clone()));
+            args.push(Arg::from(r.original_value.clone()));
+        }
+        tx.exec(
+            &format!(
+                "INSERT INTO search (entity_id, key, value, original_value) VALUES {}",
+                row_placeholders(chunk.len(), WIDTH)
+            ),
+            args,
+        )
+        .await?;
+    }
+    if changed > 0 {
+        bump_sequence(tx).await?;
+    }
+    Ok(changed)
+}
+
+/// Rows that keep an unsearchable entity reachable by kind, namespace, name and uid.
+fn minimal_search_rows(entity: &Entity, uid: &str) -> Vec<SearchRow> {
+    let mut rows = Vec::new();
+    let mut push = |k: &str, v: Option<&str>| {
+        rows.push(SearchRow {
+            key: k.into(),
+            value: v.map(|s| s.to_lowercase()),
+            original_value: v.map(str::to_string),
+        })
+    };
+    push("kind", entity.get("kind").and_then(Value::as_str));
+    let meta = entity.get("metadata");
+    push(
+        "metadata.name",
+        meta.and_then(|m| m.get("name")).and_then(Value::as_str),
+    );
+    push(
+        "metadata.namespace",
+        Some(
+            meta.and_then(|m| m.get("namespace"))
+                .and_then(Value::as_str)
+                .unwrap_or("default"),
+        ),
+    );
+    push("metadata.uid", Some(uid));
+    rows
+}
+
+/// Writes a batch of processing results. Statements are batched across the
+/// results (one per table and chunk) except the per-entity state update, which
+/// is what keeps first ingestion of 100k entities within a minute on SQLite.
+async fn write_processed_batch(
+    tx: &mut Box<dyn Tx>,
+    results: Vec<ProcessedResult>,
+) -> Result<WriteReport> {
+    let mut report = WriteReport::default();
+    let now = now_ms();
+    let mut restitch: BTreeSet<String> = BTreeSet::new();
+
+    let ids: Vec<String> = results.iter().map(|r| r.entity_id.clone()).collect();
+    let mut stored_hash: HashMap<String, Option<String>> = HashMap::new();
+    for chunk in ids.chunks(CHUNK) {
+        let sql = format!(
+            "SELECT entity_id, result_hash FROM refresh_state WHERE entity_id IN ({})",
+            placeholders(1, chunk.len())
+        );
+        for row in tx.rows(&sql, chunk.iter().map(Arg::from).collect()).await? {
+            stored_hash.insert(row.string(0), row.opt_string(1));
+        }
+    }
+
+    let mut changed: Vec<ProcessedResult> = Vec::new();
+    for result in results {
+        let next = now + result.next_refresh_secs * 1000;
+        let Some(stored) = stored_hash.get(&result.entity_id) else {
+            continue; // deleted while it was being processed
+        };
+        if stored.as_deref() == Some(result.result_hash.as_str()) {
+            tx.exec(
+                "UPDATE refresh_state SET next_update_at = $1 WHERE entity_id = $2",
+                vec![next.into(), Arg::from(&result.entity_id)],
+            )
+            .await?;
+            continue;
+        }
+        let errors = serde_json::to_string(&result.errors).expect("errors serialize");
+        let processed = result.processed.as_ref().map(to_json);
+        // A failed run keeps the last good processed entity and records the errors.
+        tx.exec(
+            "UPDATE refresh_state SET processed_entity = COALESCE($1, processed_entity), result_hash = $2, errors = $3, \
+             next_update_at = $4 WHERE entity_id = $5",
+            vec![
+                Arg::from(processed),
+                Arg::from(&result.result_hash),
+                errors.into(),
+                next.into(),
+                Arg::from(&result.entity_id),
+            ],
+        )
+        .await?;
+        restitch.insert(result.entity_ref.clone());
+        // Like Backstage, a failed run leaves relations and children as they were.
+        if result.processed.is_some() {
+            changed.push(result);
+        }
+    }
+    if changed.is_empty() {
+        return Ok(report);
+    }
+
+    // Relations originating from the changed entities: replace, re-stitching old and new sources.
+    let changed_ids: Vec<String> = changed.iter().map(|r| r.entity_id.clone()).collect();
+    for chunk in changed_ids.chunks(CHUNK) {
+        let ph = placeholders(1, chunk.len());
+        let args = || chunk.iter().map(Arg::from).collect::<Vec<_>>();
+        for row in tx
+            .rows(&format!("SELECT DISTINCT source_entity_ref FROM relations WHERE originating_entity_id IN ({ph})"), args())
+            .await?
+        {
+            restitch.insert(row.string(0));
+        }
+        tx.exec(
+            &format!("DELETE FROM relations WHERE originating_entity_id IN ({ph})"),
+            args(),
+        )
+        .await?;
+        tx.exec(
+            &format!("DELETE FROM refresh_keys WHERE entity_id IN ({ph})"),
+            args(),
+        )
+        .await?;
+    }
+    let mut relation_rows: Vec<[Arg; 4]> = Vec::new();
+    let mut key_rows: Vec<[Arg; 2]> = Vec::new();
+    for r in &changed {
+        for rel in &r.relations {
+            restitch.insert(rel.source_ref.clone());
+            relation_rows.push([
+                Arg::from(&r.entity_id),
+                Arg::from(&rel.source_ref),
+                Arg::from(&rel.relation_type),
+                Arg::from(&rel.target_ref),
+            ]);
+        }
+        for k in &r.refresh_keys {
+            key_rows.push([Arg::from(&r.entity_id), Arg::from(k)]);
+        }
+    }
+    insert_rows(
+        tx,
+        "INSERT INTO relations (originating_entity_id, source_entity_ref, type, target_entity_ref)",
+        relation_rows,
+    )
+    .await?;
+    insert_rows(tx, "INSERT INTO refresh_keys (entity_id, key)", key_rows).await?;
+
+    // Children: remember the previous edges, upsert all children, replace the edges.
+    let parent_refs: Vec<String> = changed.iter().map(|r| r.entity_ref.clone()).collect();
+    let mut previous_children: BTreeSet<String> = BTreeSet::new();
+    for chunk in parent_refs.chunks(CHUNK) {
+        let ph = placeholders(1, chunk.len());
+        let args = || chunk.iter().map(Arg::from).collect::<Vec<_>>();
+        for row in tx
+            .rows(&format!("SELECT target_entity_ref FROM refresh_state_references WHERE source_entity_ref IN ({ph})"), args())
+            .await?
+        {
+            previous_children.insert(row.string(0));
+        }
+        tx.exec(
+            &format!("DELETE FROM refresh_state_references WHERE source_entity_ref IN ({ph})"),
+            args(),
+        )
+        .await?;
+    }
+    let mut edges: Vec<[Arg; 3]> = Vec::new();
+    let mut current_children: BTreeSet<String> = BTreeSet::new();
+    for r in changed {
+        if r.children.is_empty() {
+            continue;
+        }
+        let (written, conflicts) = upsert_unprocessed(tx, r.children).await?;
+        for c in conflicts {
+            tracing::warn!(
+                "Detected conflicting entityRef {} already referenced by {} and now also {}",
+                c.0,
+                c.1.clone().unwrap_or_default(),
+                c.2.clone().unwrap_or_default()
+            );
+            report.conflicts.push(c);
+        }
+        for child in written {
+            edges.push([Arg::Text(None), Arg::from(&r.entity_ref), Arg::from(&child)]);
+            current_children.insert(child);
+        }
+    }
+    insert_rows(
+        tx,
+        "INSERT INTO refresh_state_references (source_key, source_entity_ref, target_entity_ref)",
+        edges,
+    )
+    .await?;
+    // A child no longer emitted becomes an orphan: re-stitch it to show that.
+    for dropped in previous_children.difference(&current_children) {
+        restitch.insert(dropped.clone());
+    }
+    queue_stitch(tx, &restitch).await?;
+    Ok(report)
+}
+
+/// Multi-row INSERT of fixed-width rows, chunked under the parameter limit.
+async fn insert_rows<const W: usize>(
+    tx: &mut Box<dyn Tx>,
+    head: &str,
+    rows: Vec<[Arg; W]>,
+) -> Result<()> {
+    let per_statement = tx.dialect().max_params() / W;
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<[Arg; W]> = rows.by_ref().take(per_statement).collect();
+        let sql = format!("{head} VALUES {}", row_placeholders(chunk.len(), W));
+        tx.exec(&sql, chunk.into_iter().flatten().collect()).await?;
+    }
+    Ok(())
+}
+
+// ---- the contract ------------------------------------------------------------------------
+
+#[async_trait]
+impl CatalogStore for SqlStore {
+    async fn add_location(&self, spec: &LocationSpec, entity: Entity) -> Result<Location> {
+        let mut tx = self.conn.write().await?;
+        let dup = tx
+            .rows(
+                "SELECT id FROM locations WHERE type = $1 AND target = $2",
+                vec![Arg::from(&spec.kind), Arg::from(&spec.target)],
+            )
+            .await?;
+        if !dup.is_empty() {
+            return Err(StoreError::Conflict(format!(
+                "Location {}:{} already exists",
+                spec.kind, spec.target
+            )));
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        let entity_ref = entity_ref_of(&entity)?;
+        tx.exec(
+            "INSERT INTO locations (id, type, target, entity_ref) VALUES ($1, $2, $3, $4)",
+            vec![
+                Arg::from(&id),
+                Arg::from(&spec.kind),
+                Arg::from(&spec.target),
+                Arg::from(&entity_ref),
+            ],
+        )
+        .await?;
+        let key = format!("{}:{}", spec.kind, spec.target);
+        let (written, conflicts) = upsert_unprocessed(
+            &mut tx,
+            vec![DeferredEntity {
+                entity,
+                location_key: Some(key),
+            }],
+        )
+        .await?;
+        if let Some((r, existing, _)) = conflicts.first() {
+            return Err(StoreError::Conflict(format!(
+                "Detected conflicting entityRef {r} already referenced by {}",
+                existing.clone().unwrap_or_default()
+            )));
+        }
+        insert_references(&mut tx, Some(LOCATION_STORE_PROVIDER), None, &written).await?;
+        tx.commit().await?;
+        Ok(Location {
+            id,
+            kind: spec.kind.clone(),
+            target: spec.target.clone(),
+            entity_ref: Some(entity_ref),
+        })
+    }
+
+    async fn list_locations(&self) -> Result<Vec<Location>> {
+        let mut c = self.conn.read().await?;
+        let rows = c
+            .rows(
+                "SELECT id, type, target, entity_ref FROM locations ORDER BY type, target",
+                vec![],
+            )
+            .await?;
+        Ok(rows.iter().map(location_from_row).collect())
+    }
+
+    async fn get_location(&self, id: &str) -> Result<Option<Location>> {
+        let mut c = self.conn.read().await?;
+        let rows = c
+            .rows(
+                "SELECT id, type, target, entity_ref FROM locations WHERE id = $1",
+                vec![id.into()],
+            )
+            .await?;
+        Ok(rows.first().map(location_from_row))
+    }
+
+    async fn find_location(&self, kind: &str, target: &str) -> Result<Option<Location>> {
+        let mut c = self.conn.read().await?;
+        let rows = c
+            .rows("SELECT id, type, target, entity_ref FROM locations WHERE type = $1 AND target = $2", vec![kind.into(), target.into()])
+            .await?;
+        Ok(rows.first().map(location_from_row))
+    }
+
+    async fn delete_location(&self, id: &str) -> Result<Location> {
+        let mut tx = self.conn.write().await?;
+        let rows = tx
+            .rows(
+                "SELECT id, type, target, entity_ref FROM locations WHERE id = $1",
+                vec![id.into()],
+            )
+            .await?;
+        let Some(location) = rows.first().map(location_from_row) else {
+            return Err(StoreError::NotFound(format!(
+                "Found no location with ID {id}"
+            )));
+        };
+        tx.exec("DELETE FROM locations WHERE id = $1", vec![id.into()])
+            .await?;
+        let entity_ref = location.entity_ref.clone().unwrap_or_default();
+        tx.exec(
+            "DELETE FROM refresh_state_references WHERE source_key = $1 AND target_entity_ref = $2",
+            vec![LOCATION_STORE_PROVIDER.into(), Arg::from(&entity_ref)],
+        )
+        .await?;
+        let still_referenced = !tx
+            .rows(
+                "SELECT 1 FROM refresh_state_references WHERE target_entity_ref = $1",
+                vec![Arg::from(&entity_ref)],
+            )
+            .await?
+            .is_empty();
+        if !still_referenced {
+            delete_with_eager_pruning(&mut tx, vec![entity_ref]).await?;
+        }
+        tx.commit().await?;
+        Ok(location)
+    }
+
+    async fn replace_provider_entities(
+        &self,
+        provider: &str,
+        entities: Vec<DeferredEntity>,
+    ) -> Result<()> {
+        let mut tx = self.conn.write().await?;
+        let before: BTreeSet<String> = tx
+            .rows(
+                "SELECT target_entity_ref FROM refresh_state_references WHERE source_key = $1",
+                vec![provider.into()],
+            )
+            .await?
+            .iter()
+            .map(|r| r.string(0))
+            .collect();
+        let (written, conflicts) = upsert_unprocessed(&mut tx, entities).await?;
+        for (r, existing, new) in &conflicts {
+            tracing::warn!(
+                "Detected conflicting entityRef {r} already referenced by {} and now also {}",
+                existing.clone().unwrap_or_default(),
+                new.clone().unwrap_or_default()
+            );
+        }
+        tx.exec(
+            "DELETE FROM refresh_state_references WHERE source_key = $1",
+            vec![provider.into()],
+        )
+        .await?;
+        insert_references(&mut tx, Some(provider), None, &written).await?;
+        let now: BTreeSet<String> = written.into_iter().collect();
+        let removed: Vec<String> = before.difference(&now).cloned().collect();
+        let mut orphaned = Vec::new();
+        for r in removed {
+            let others = tx
+                .rows(
+                    "SELECT 1 FROM refresh_state_references WHERE target_entity_ref = $1",
+                    vec![Arg::from(&r)],
+                )
+                .await?;
+            if others.is_empty() {
+                orphaned.push(r);
+            }
+        }
+        delete_with_eager_pruning(&mut tx, orphaned).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn claim_due(&self, limit: usize, lease_secs: i64) -> Result<Vec<ClaimedEntity>> {
+        let mut tx = self.conn.write().await?;
+        let now = now_ms();
+        let sql = format!(
+            "UPDATE refresh_state SET next_update_at = $1 WHERE entity_id IN (\
+               SELECT entity_id FROM refresh_state WHERE next_update_at <= $2 ORDER BY next_update_at LIMIT $3{}) \
+             RETURNING entity_id, entity_ref, unprocessed_entity, location_key, result_hash",
+            tx.dialect().skip_locked()
+        );
+        let rows = tx
+            .rows(
+                &sql,
+                vec![
+                    Arg::Int(now + lease_secs * 1000),
+                    Arg::Int(now),
+                    Arg::Int(limit as i64),
+                ],
+            )
+            .await?;
+        tx.commit().await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ClaimedEntity {
+                    entity_id: r.string(0),
+                    entity_ref: r.string(1),
+                    unprocessed: parse_entity(r.text(2).unwrap_or("{}"))?,
+                    location_key: r.opt_string(3),
+                    result_hash: r.opt_string(4),
+                })
+            })
+            .collect()
+    }
+
+    async fn write_processed(&self, results: Vec<ProcessedResult>) -> Result<WriteReport> {
+        if results.is_empty() {
+            return Ok(WriteReport::default());
+        }
+        let mut tx = self.conn.write().await?;
+        let report = write_processed_batch(&mut tx, results).await?;
+        tx.commit().await?;
+        Ok(report)
+    }
+
+    async fn stitch_pending(&self, limit: usize) -> Result<usize> {
+        let now = now_ms();
+        let mut tx = self.conn.write().await?;
+        let sql = format!(
+            "UPDATE stitch_queue SET claimed_until = $1 WHERE entity_ref IN (\
+               SELECT entity_ref FROM stitch_queue WHERE claimed_until <= $2 ORDER BY queued_at LIMIT $3{}) \
+             RETURNING entity_ref, ticket",
+            tx.dialect().skip_locked()
+        );
+        let claimed: Vec<(String, String)> = tx
+            .rows(
+                &sql,
+                vec![
+                    Arg::Int(now + STITCH_LEASE_MS),
+                    Arg::Int(now),
+                    Arg::Int(limit as i64),
+                ],
+            )
+            .await?
+            .iter()
+            .map(|r| (r.string(0), r.string(1)))
+            .collect();
+        if claimed.is_empty() {
+            tx.commit().await?;
+            return Ok(0);
+        }
+        let n = claimed.len();
+        stitch_refs(&mut tx, &claimed).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    async fn pending_work(&self) -> Result<PendingWork> {
+        let mut c = self.conn.read().await?;
+        let now = now_ms();
+        let unprocessed = c
+            .rows(
+                "SELECT COUNT(*) FROM refresh_state WHERE result_hash IS NULL",
+                vec![],
+            )
+            .await?;
+        let unstitched = c.rows("SELECT COUNT(*) FROM stitch_queue", vec![]).await?;
+        let oldest = c
+            .rows(
+                "SELECT MIN(next_update_at) FROM refresh_state WHERE next_update_at <= $1",
+                vec![now.into()],
+            )
+            .await?;
+        let oldest = oldest.first().map(|r| r.int(0)).filter(|v| *v > 0);
+        Ok(PendingWork {
+            unprocessed: unprocessed.first().map(|r| r.int(0)).unwrap_or(0),
+            unstitched: unstitched.first().map(|r| r.int(0)).unwrap_or(0),
+            max_lag_secs: oldest.map(|o| (now - o) / 1000).unwrap_or(0),
+        })
+    }
+
+    async fn schedule_refresh(&self, entity_ref: &str, with_ancestors: bool) -> Result<bool> {
+        let mut tx = self.conn.write().await?;
+        let entity_ref = entity_ref.to_lowercase();
+        let mut refs = vec![entity_ref.clone()];
+        if with_ancestors {
+            let mut seen: HashSet<String> = HashSet::from([entity_ref.clone()]);
+            let mut frontier = vec![entity_ref.clone()];
+            while let Some(r) = frontier.pop() {
+                for row in tx
+                    .rows(
+                        "SELECT source_entity_ref FROM refresh_state_references WHERE target_entity_ref = $1 AND source_entity_ref IS NOT NULL",
+                        vec![Arg::from(&r)],
+                    )
+                    .await?
+                {
+                    let p = row.string(0);
+                    if seen.insert(p.clone()) {
+                        refs.push(p.clone());
+                        frontier.push(p);
+                    }
+                }
+            }
+        }
+        let mut found = false;
+        for chunk in refs.chunks(CHUNK) {
+            let mut args = vec![Arg::Int(now_ms())];
+            args.extend(chunk.iter().map(Arg::from));
+            let n = tx
+                .exec(
+                    &format!(
+                        "UPDATE refresh_state SET next_update_at = $1, result_hash = NULL WHERE entity_ref IN ({})",
+                        placeholders(2, chunk.len())
+                    ),
+                    args,
+                )
+                .await?;
+            found |= n > 0;
+        }
+        tx.commit().await?;
+        Ok(found)
+    }
+
+    async fn delete_orphans(&self) -> Result<usize> {
+        let mut tx = self.conn.write().await?;
+        let orphans: Vec<String> = tx
+            .rows(
+                "SELECT rs.entity_ref FROM refresh_state rs WHERE NOT EXISTS \
+                 (SELECT 1 FROM refresh_state_references r WHERE r.target_entity_ref = rs.entity_ref)",
+                vec![],
+            )
+            .await?
+            .iter()
+            .map(|r| r.string(0))
+            .collect();
+        let n = delete_with_eager_pruning(&mut tx, orphans).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    async fn query_entities(&self, q: &EntityQuery) -> Result<EntityPage> {
+        let mut c = self.conn.read().await?;
+        query::query_entities(&mut c, q).await
+    }
+
+    async fn entities_by_refs(
+        &self,
+        refs: &[String],
+        filter: Option<&EntityFilter>,
+    ) -> Result<Vec<Option<Entity>>> {
+        let mut c = self.conn.read().await?;
+        let wanted: Vec<String> = refs.iter().map(|r| r.to_lowercase()).collect();
+        let mut found: HashMap<String, Entity> = HashMap::new();
+        for chunk in wanted.chunks(CHUNK) {
+            let mut f = FilterSql::new(chunk.len() + 1);
+            let cond = match filter {
+                Some(filter) => format!(" AND {}", f.render(filter)),
+                None => String::new(),
+            };
+            let mut args: Vec<Arg> = chunk.iter().map(Arg::from).collect();
+            args.extend(f.args);
+            let sql = format!(
+                "SELECT fe.entity_ref, fe.final_entity FROM final_entities fe WHERE fe.entity_ref IN ({}){cond}",
+                placeholders(1, chunk.len())
+            );
+            for row in c.rows(&sql, args).await? {
+                found.insert(row.string(0), parse_entity(row.text(1).unwrap_or("{}"))?);
+            }
+        }
+        Ok(wanted.iter().map(|r| found.get(r).cloned()).collect())
+    }
+
+    async fn entity_by_uid(&self, uid: &str) -> Result<Option<Entity>> {
+        let mut c = self.conn.read().await?;
+        let rows = c
+            .rows(
+                "SELECT final_entity FROM final_entities WHERE entity_id = $1",
+                vec![uid.into()],
+            )
+            .await?;
+        rows.first()
+            .map(|r| parse_entity(r.text(0).unwrap_or("{}")))
+            .transpose()
+    }
+
+    async fn entity_by_ref(&self, entity_ref: &str) -> Result<Option<Entity>> {
+        let mut c = self.conn.read().await?;
+        let rows = c
+            .rows(
+                "SELECT final_entity FROM final_entities WHERE entity_ref = $1",
+                vec![entity_ref.to_lowercase().into()],
+            )
+            .await?;
+        rows.first()
+            .map(|r| parse_entity(r.text(0).unwrap_or("{}")))
+            .transpose()
+    }
+
+    async fn delete_entity_by_uid(&self, uid: &str) -> Result<bool> {
+        let mut tx = self.conn.write().await?;
+        let rows = tx
+            .rows(
+                "SELECT entity_ref FROM refresh_state WHERE entity_id = $1",
+                vec![uid.into()],
+            )
+            .await?;
+        let Some(entity_ref) = rows.first().map(|r| r.string(0)) else {
+            // Stitched but no longer in refresh_state: clean up the leftovers.
+            tx.exec("DELETE FROM search WHERE entity_id = $1", vec![uid.into()])
+                .await?;
+            let n = tx
+                .exec(
+                    "DELETE FROM final_entities WHERE entity_id = $1",
+                    vec![uid.into()],
+                )
+                .await?;
+            tx.commit().await?;
+            return Ok(n > 0);
+        };
+        // Parents are reprocessed: if a location still emits the entity it comes back.
+        let parents: Vec<String> = tx
+            .rows(
+                "SELECT source_entity_ref FROM refresh_state_references WHERE target_entity_ref = $1 AND source_entity_ref IS NOT NULL",
+                vec![Arg::from(&entity_ref)],
+            )
+            .await?
+            .iter()
+            .map(|r| r.string(0))
+            .collect();
+        for p in &parents {
+            tx.exec(
+                "UPDATE refresh_state SET next_update_at = $1, result_hash = NULL WHERE entity_ref = $2",
+                vec![now_ms().into(), p.into()],
+            )
+            .await?;
+        }
+        // Only this entity goes; its children become orphans handled by the strategy.
+        let mut restitch = BTreeSet::new();
+        for row in tx
+            .rows(
+                "SELECT DISTINCT source_entity_ref FROM relations WHERE originating_entity_id = $1",
+                vec![uid.into()],
+            )
+            .await?
+        {
+            restitch.insert(row.string(0));
+        }
+        for row in tx
+            .rows(
+                "SELECT target_entity_ref FROM refresh_state_references WHERE source_entity_ref = $1",
+                vec![Arg::from(&entity_ref)],
+            )
+            .await?
+        {
+            restitch.insert(row.string(0));
+        }
+        restitch.remove(&entity_ref);
+        tx.exec(
+            "DELETE FROM relations WHERE originating_entity_id = $1",
+            vec![uid.into()],
+        )
+        .await?;
+        tx.exec(
+            "DELETE FROM refresh_keys WHERE entity_id = $1",
+            vec![uid.into()],
+        )
+        .await?;
+        tx.exec("DELETE FROM search WHERE entity_id = $1", vec![uid.into()])
+            .await?;
+        tx.exec(
+            "DELETE FROM final_entities WHERE entity_id = $1",
+            vec![uid.into()],
+        )
+        .await?;
+        tx.exec(
+            "DELETE FROM refresh_state WHERE entity_id = $1",
+            vec![uid.into()],
+        )
+        .await?;
+        tx.exec("DELETE FROM refresh_state_references WHERE source_entity_ref = $1 OR target_entity_ref = $1", vec![Arg::from(&entity_ref)])
+            .await?;
+        tx.exec(
+            "DELETE FROM stitch_queue WHERE entity_ref = $1",
+            vec![Arg::from(&entity_ref)],
+        )
+        .await?;
+        queue_stitch(&mut tx, &restitch).await?;
+        bump_sequence(&mut tx).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn parent_refs(&self, entity_ref: &str) -> Result<Vec<String>> {
+        let mut c = self.conn.read().await?;
+        Ok(c.rows(
+            "SELECT DISTINCT source_entity_ref FROM refresh_state_references WHERE target_entity_ref = $1 AND source_entity_ref IS NOT NULL \
+             ORDER BY source_entity_ref",
+            vec![entity_ref.to_lowercase().into()],
+        )
+        .await?
+        .iter()
+        .map(|r| r.string(0))
+        .collect())
+    }
+
+    async fn facets(
+        &self,
+        facets: &[String],
+        filter: Option<&EntityFilter>,
+    ) -> Result<Vec<(String, Vec<FacetCount>)>> {
+        let mut c = self.conn.read().await?;
+        let seq = query::change_sequence(&mut c).await?;
+        let cache_key = serde_json::to_string(&(facets, filter)).expect("facet key serializes");
+        if let Some((s, cached)) = self
+            .facet_cache
+            .lock()
+            .expect("facet cache")
+            .get(&cache_key)
+        {
+            if *s == seq {
+                return Ok(cached.clone());
+            }
+        }
+        let result = query::facets(&mut c, facets, filter).await?;
+        let mut cache = self.facet_cache.lock().expect("facet cache");
+        if cache.len() > 256 {
+            cache.clear();
+        }
+        cache.insert(cache_key, (seq, result.clone()));
+        Ok(result)
+    }
+
+    async fn counts_by_kind(&self) -> Result<Vec<(String, i64)>> {
+        let mut c = self.conn.read().await?;
+        Ok(c.rows(
+            "SELECT original_value, COUNT(*) FROM search WHERE key = 'kind' GROUP BY original_value ORDER BY original_value",
+            vec![],
+        )
+        .await?
+        .iter()
+        .map(|r| (r.string(0), r.int(1)))
+        .collect())
+    }
+
+    async fn change_sequence(&self) -> Result<i64> {
+        let mut c = self.conn.read().await?;
+        query::change_sequence(&mut c).await
+    }
+}

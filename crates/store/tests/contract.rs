@@ -1,0 +1,740 @@
+//! The store contract: every test runs against SQLite and PostgreSQL.
+
+use std::collections::HashSet;
+
+use greenroom_model::filter::{EntityFilter, OrderField, SortOrder};
+use greenroom_model::relations::Relation;
+use greenroom_model::Entity;
+use greenroom_store::testing::TestPostgres;
+use greenroom_store::*;
+use serde_json::json;
+
+fn entity(kind: &str, name: &str, spec: serde_json::Value) -> Entity {
+    json!({"apiVersion": "backstage.io/v1alpha1", "kind": kind, "metadata": {"name": name, "namespace": "default"}, "spec": spec})
+        .as_object()
+        .unwrap()
+        .clone()
+}
+
+fn deferred(e: Entity, key: &str) -> DeferredEntity {
+    DeferredEntity {
+        entity: e,
+        location_key: Some(key.to_string()),
+    }
+}
+
+fn rel(s: &str, t: &str, d: &str) -> Relation {
+    Relation {
+        source_ref: s.into(),
+        relation_type: t.into(),
+        target_ref: d.into(),
+    }
+}
+
+/// Processes everything due with a trivial pipeline: the processed entity is the
+/// unprocessed one; `relations_for` and `children_for` decide the outputs.
+async fn process_all(
+    store: &dyn CatalogStore,
+    relations_for: impl Fn(&str) -> Vec<Relation>,
+    children_for: impl Fn(&str) -> Vec<DeferredEntity>,
+) {
+    for _ in 0..20 {
+        let claimed = store.claim_due(100, 60).await.unwrap();
+        if claimed.is_empty() {
+            break;
+        }
+        let results = claimed
+            .into_iter()
+            .map(|c| {
+                let relations = relations_for(&c.entity_ref);
+                let children = children_for(&c.entity_ref);
+                ProcessedResult {
+                    result_hash: format!(
+                        "{:?}{:?}{:?}",
+                        c.unprocessed,
+                        relations,
+                        children.iter().map(|d| &d.entity).collect::<Vec<_>>()
+                    ),
+                    entity_id: c.entity_id,
+                    entity_ref: c.entity_ref,
+                    location_key: c.location_key,
+                    processed: Some(c.unprocessed),
+                    relations,
+                    children,
+                    errors: vec![],
+                    refresh_keys: vec![],
+                    next_refresh_secs: 3600,
+                }
+            })
+            .collect();
+        store.write_processed(results).await.unwrap();
+    }
+    while store.stitch_pending(100).await.unwrap() > 0 {}
+}
+
+async fn seed_org(store: &dyn CatalogStore) {
+    let entities = vec![
+        deferred(
+            entity("Group", "team-a", json!({"type": "team", "children": []})),
+            "file:/org.yaml",
+        ),
+        deferred(
+            entity(
+                "Component",
+                "svc-b",
+                json!({"type": "service", "owner": "team-a", "lifecycle": "production"}),
+            ),
+            "file:/org.yaml",
+        ),
+        deferred(
+            entity(
+                "Component",
+                "svc-a",
+                json!({"type": "service", "owner": "team-a", "lifecycle": "experimental"}),
+            ),
+            "file:/org.yaml",
+        ),
+        deferred(
+            entity(
+                "Component",
+                "web-c",
+                json!({"type": "website", "owner": "team-a", "lifecycle": "production"}),
+            ),
+            "file:/org.yaml",
+        ),
+        deferred(
+            entity(
+                "API",
+                "api-d",
+                json!({"type": "openapi", "owner": "team-a", "lifecycle": "production", "definition": "x"}),
+            ),
+            "file:/org.yaml",
+        ),
+    ];
+    store
+        .replace_provider_entities("test-provider", entities)
+        .await
+        .unwrap();
+    process_all(
+        store,
+        |r| {
+            if r.starts_with("component:") || r.starts_with("api:") {
+                vec![
+                    rel(r, "ownedBy", "group:default/team-a"),
+                    rel("group:default/team-a", "ownerOf", r),
+                ]
+            } else {
+                vec![]
+            }
+        },
+        |_| vec![],
+    )
+    .await;
+}
+
+fn names(items: &[Entity]) -> Vec<String> {
+    items
+        .iter()
+        .map(|e| e["metadata"]["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn kind_is(k: &str) -> EntityFilter {
+    EntityFilter::Key {
+        key: "kind".into(),
+        values: Some(vec![k.into()]),
+    }
+}
+
+async fn stitches_entities_with_relations_both_ways(store: &dyn CatalogStore) {
+    seed_org(store).await;
+    let team = store
+        .entity_by_ref("group:default/team-a")
+        .await
+        .unwrap()
+        .expect("team stitched");
+    let owner_of: HashSet<&str> = team["relations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["type"] == "ownerOf")
+        .map(|r| r["targetRef"].as_str().unwrap())
+        .collect();
+    assert_eq!(owner_of.len(), 4, "{team:?}");
+    let svc = store
+        .entity_by_ref("Component:default/SVC-A")
+        .await
+        .unwrap()
+        .expect("case-insensitive ref");
+    assert_eq!(svc["relations"][0]["type"], "ownedBy");
+    let uid = svc["metadata"]["uid"].as_str().unwrap();
+    assert_eq!(
+        store.entity_by_uid(uid).await.unwrap().unwrap()["metadata"]["name"],
+        "svc-a"
+    );
+    assert!(svc["metadata"]["etag"].is_string());
+    assert_eq!(store.pending_work().await.unwrap().unstitched, 0);
+}
+
+async fn filters_or_and_exists_not_prefix(store: &dyn CatalogStore) {
+    seed_org(store).await;
+    let q = |filter| EntityQuery {
+        filter: Some(filter),
+        order: vec![OrderField {
+            field: "metadata.name".into(),
+            order: SortOrder::Asc,
+        }],
+        ..Default::default()
+    };
+    let page = store
+        .query_entities(&q(kind_is("component")))
+        .await
+        .unwrap();
+    assert_eq!(names(&page.items), vec!["svc-a", "svc-b", "web-c"]);
+    let and = EntityFilter::All(vec![
+        kind_is("COMPONENT"),
+        EntityFilter::Key {
+            key: "Spec.Type".into(),
+            values: Some(vec!["Service".into()]),
+        },
+    ]);
+    assert_eq!(
+        names(&store.query_entities(&q(and)).await.unwrap().items),
+        vec!["svc-a", "svc-b"]
+    );
+    let or = EntityFilter::Any(vec![kind_is("api"), kind_is("group")]);
+    assert_eq!(
+        names(&store.query_entities(&q(or)).await.unwrap().items),
+        vec!["api-d", "team-a"]
+    );
+    let exists = EntityFilter::Key {
+        key: "spec.definition".into(),
+        values: None,
+    };
+    assert_eq!(
+        names(&store.query_entities(&q(exists)).await.unwrap().items),
+        vec!["api-d"]
+    );
+    let not = EntityFilter::All(vec![
+        kind_is("component"),
+        EntityFilter::Not(Box::new(EntityFilter::Key {
+            key: "spec.lifecycle".into(),
+            values: Some(vec!["production".into()]),
+        })),
+    ]);
+    assert_eq!(
+        names(&store.query_entities(&q(not)).await.unwrap().items),
+        vec!["svc-a"]
+    );
+    let prefix = EntityFilter::HasPrefix {
+        key: "metadata.name".into(),
+        prefix: "SVC".into(),
+    };
+    assert_eq!(
+        names(&store.query_entities(&q(prefix)).await.unwrap().items),
+        vec!["svc-a", "svc-b"]
+    );
+    let by_relation = EntityFilter::Key {
+        key: "relations.ownedby".into(),
+        values: Some(vec!["group:default/team-a".into()]),
+    };
+    assert_eq!(
+        store
+            .query_entities(&q(by_relation))
+            .await
+            .unwrap()
+            .items
+            .len(),
+        4
+    );
+}
+
+async fn pages_with_keyset_cursors_and_totals(store: &dyn CatalogStore) {
+    seed_org(store).await;
+    let order = vec![OrderField {
+        field: "metadata.name".into(),
+        order: SortOrder::Desc,
+    }];
+    let first = store
+        .query_entities(&EntityQuery {
+            order: order.clone(),
+            page: Page::Offset {
+                offset: 0,
+                limit: 2,
+            },
+            count_total: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(names(&first.items), vec!["web-c", "team-a"]);
+    assert_eq!(first.total_items, Some(5));
+    assert!(first.has_more);
+    let (v, id) = first.keys.last().unwrap().clone();
+    let second = store
+        .query_entities(&EntityQuery {
+            order: order.clone(),
+            page: Page::After {
+                sort_value: v,
+                entity_id: id,
+                limit: 2,
+                backwards: false,
+            },
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(names(&second.items), vec!["svc-b", "svc-a"]);
+    assert!(second.has_more);
+    let (v, id) = second.keys.first().unwrap().clone();
+    let back = store
+        .query_entities(&EntityQuery {
+            order: order.clone(),
+            page: Page::After {
+                sort_value: v,
+                entity_id: id,
+                limit: 2,
+                backwards: true,
+            },
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(names(&back.items), vec!["web-c", "team-a"]);
+    let (v, id) = second.keys.last().unwrap().clone();
+    let last = store
+        .query_entities(&EntityQuery {
+            order,
+            page: Page::After {
+                sort_value: v,
+                entity_id: id,
+                limit: 2,
+                backwards: false,
+            },
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(names(&last.items), vec!["api-d"]);
+    assert!(!last.has_more);
+    // Full-text over a chosen field.
+    let ft = store
+        .query_entities(&EntityQuery {
+            full_text: Some(FullTextFilter {
+                term: "WEB".into(),
+                fields: vec!["metadata.name".into()],
+            }),
+            count_total: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(names(&ft.items), vec!["web-c"]);
+    assert_eq!(ft.total_items, Some(1));
+}
+
+async fn facets_and_refs(store: &dyn CatalogStore) {
+    seed_org(store).await;
+    let f = store
+        .facets(
+            &["spec.type".into(), "kind".into()],
+            Some(&kind_is("component")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(f[0].0, "spec.type");
+    assert_eq!(
+        f[0].1,
+        vec![
+            FacetCount {
+                value: "service".into(),
+                count: 2
+            },
+            FacetCount {
+                value: "website".into(),
+                count: 1
+            }
+        ]
+    );
+    assert_eq!(
+        f[1].1,
+        vec![FacetCount {
+            value: "Component".into(),
+            count: 3
+        }]
+    );
+    let items = store
+        .entities_by_refs(
+            &[
+                "component:default/web-c".into(),
+                "component:default/missing".into(),
+                "API:default/api-d".into(),
+            ],
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(items[0].as_ref().unwrap()["metadata"]["name"], "web-c");
+    assert!(items[1].is_none());
+    assert_eq!(items[2].as_ref().unwrap()["kind"], "API");
+    let filtered = store
+        .entities_by_refs(&["component:default/web-c".into()], Some(&kind_is("api")))
+        .await
+        .unwrap();
+    assert!(filtered[0].is_none());
+    let kinds = store.counts_by_kind().await.unwrap();
+    assert!(kinds.contains(&("Component".to_string(), 3)));
+}
+
+async fn location_key_conflicts_keep_the_first(store: &dyn CatalogStore) {
+    store
+        .replace_provider_entities(
+            "p1",
+            vec![deferred(
+                entity("Component", "dup", json!({"owner": "first"})),
+                "url:https://a/catalog.yaml",
+            )],
+        )
+        .await
+        .unwrap();
+    store
+        .replace_provider_entities(
+            "p2",
+            vec![deferred(
+                entity("Component", "DUP", json!({"owner": "second"})),
+                "url:https://b/catalog.yaml",
+            )],
+        )
+        .await
+        .unwrap();
+    process_all(store, |_| vec![], |_| vec![]).await;
+    let e = store
+        .entity_by_ref("component:default/dup")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(e["spec"]["owner"], "first");
+    // The same through processing: a child emitted under another key is refused and reported.
+    let claimed = store.claim_due(10, 60).await.unwrap();
+    assert!(claimed.is_empty());
+    let parent = store
+        .entity_by_ref("component:default/dup")
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .schedule_refresh("component:default/dup", false)
+        .await
+        .unwrap();
+    let c = store.claim_due(10, 60).await.unwrap().pop().unwrap();
+    let report = store
+        .write_processed(vec![ProcessedResult {
+            entity_id: c.entity_id,
+            entity_ref: c.entity_ref,
+            location_key: c.location_key,
+            processed: Some(parent.clone()),
+            relations: vec![],
+            children: vec![deferred(
+                entity("Component", "dup", json!({})),
+                "url:https://c/x.yaml",
+            )],
+            errors: vec![],
+            refresh_keys: vec![],
+            result_hash: "h2".into(),
+            next_refresh_secs: 3600,
+        }])
+        .await
+        .unwrap();
+    assert_eq!(report.conflicts.len(), 1);
+    assert_eq!(
+        report.conflicts[0].1.as_deref(),
+        Some("url:https://a/catalog.yaml")
+    );
+}
+
+async fn orphans_are_marked_then_deleted(store: &dyn CatalogStore) {
+    // A location entity emits two children; then stops emitting one.
+    store
+        .replace_provider_entities(
+            "config",
+            vec![deferred(
+                entity("Location", "root", json!({})),
+                "file:/root.yaml",
+            )],
+        )
+        .await
+        .unwrap();
+    let both = |r: &str| {
+        if r == "location:default/root" {
+            vec![
+                deferred(entity("Component", "kept", json!({})), "file:/root.yaml"),
+                deferred(entity("Component", "dropped", json!({})), "file:/root.yaml"),
+            ]
+        } else {
+            vec![]
+        }
+    };
+    process_all(store, |_| vec![], both).await;
+    assert!(store
+        .entity_by_ref("component:default/dropped")
+        .await
+        .unwrap()
+        .is_some());
+    store
+        .schedule_refresh("location:default/root", false)
+        .await
+        .unwrap();
+    let one = |r: &str| {
+        if r == "location:default/root" {
+            vec![deferred(
+                entity("Component", "kept", json!({})),
+                "file:/root.yaml",
+            )]
+        } else {
+            vec![]
+        }
+    };
+    process_all(store, |_| vec![], one).await;
+    let dropped = store
+        .entity_by_ref("component:default/dropped")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        dropped["metadata"]["annotations"]["backstage.io/orphan"],
+        "true"
+    );
+    let kept = store
+        .entity_by_ref("component:default/kept")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(kept["metadata"]
+        .get("annotations")
+        .and_then(|a| a.get("backstage.io/orphan"))
+        .is_none());
+    assert_eq!(
+        store.parent_refs("component:default/kept").await.unwrap(),
+        vec!["location:default/root"]
+    );
+    assert_eq!(store.delete_orphans().await.unwrap(), 1);
+    while store.stitch_pending(100).await.unwrap() > 0 {}
+    assert!(store
+        .entity_by_ref("component:default/dropped")
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store
+        .entity_by_ref("component:default/kept")
+        .await
+        .unwrap()
+        .is_some());
+}
+
+async fn locations_add_conflict_and_delete_prunes_subtree(store: &dyn CatalogStore) {
+    let spec = LocationSpec {
+        kind: "url".into(),
+        target: "https://example.com/catalog-info.yaml".into(),
+    };
+    let loc_entity = entity(
+        "Location",
+        "generated-abc",
+        json!({"type": "url", "target": spec.target}),
+    );
+    let loc = store.add_location(&spec, loc_entity.clone()).await.unwrap();
+    assert_eq!(
+        loc.entity_ref.as_deref(),
+        Some("location:default/generated-abc")
+    );
+    assert!(
+        matches!(store.add_location(&spec, loc_entity).await, Err(StoreError::Conflict(m)) if m == "Location url:https://example.com/catalog-info.yaml already exists")
+    );
+    assert_eq!(store.list_locations().await.unwrap().len(), 1);
+    assert_eq!(
+        store
+            .find_location("url", &spec.target)
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        loc.id
+    );
+    let children = |r: &str| {
+        if r == "location:default/generated-abc" {
+            vec![deferred(
+                entity("Component", "from-url", json!({})),
+                "url:https://example.com/catalog-info.yaml",
+            )]
+        } else if r == "component:default/from-url" {
+            vec![deferred(
+                entity("Component", "grandchild", json!({})),
+                "url:https://example.com/x.yaml",
+            )]
+        } else {
+            vec![]
+        }
+    };
+    process_all(store, |_| vec![], children).await;
+    assert!(store
+        .entity_by_ref("component:default/grandchild")
+        .await
+        .unwrap()
+        .is_some());
+    store.delete_location(&loc.id).await.unwrap();
+    while store.stitch_pending(100).await.unwrap() > 0 {}
+    assert!(store.get_location(&loc.id).await.unwrap().is_none());
+    for r in [
+        "location:default/generated-abc",
+        "component:default/from-url",
+        "component:default/grandchild",
+    ] {
+        assert!(
+            store.entity_by_ref(r).await.unwrap().is_none(),
+            "{r} should be gone"
+        );
+    }
+    assert!(matches!(
+        store.delete_location(&loc.id).await,
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+async fn delete_by_uid_reschedules_parents(store: &dyn CatalogStore) {
+    store
+        .replace_provider_entities(
+            "config",
+            vec![deferred(
+                entity("Location", "root", json!({})),
+                "file:/root.yaml",
+            )],
+        )
+        .await
+        .unwrap();
+    let children = |r: &str| {
+        if r == "location:default/root" {
+            vec![deferred(
+                entity("Component", "child", json!({})),
+                "file:/root.yaml",
+            )]
+        } else {
+            vec![]
+        }
+    };
+    process_all(store, |_| vec![], children).await;
+    let child = store
+        .entity_by_ref("component:default/child")
+        .await
+        .unwrap()
+        .unwrap();
+    let uid = child["metadata"]["uid"].as_str().unwrap().to_string();
+    assert!(store.delete_entity_by_uid(&uid).await.unwrap());
+    assert!(store.entity_by_uid(&uid).await.unwrap().is_none());
+    // The parent is due again and re-emits the child.
+    process_all(store, |_| vec![], children).await;
+    assert!(store
+        .entity_by_ref("component:default/child")
+        .await
+        .unwrap()
+        .is_some());
+}
+
+async fn claims_are_exclusive_and_leased(store: &dyn CatalogStore) {
+    let many: Vec<DeferredEntity> = (0..50)
+        .map(|i| deferred(entity("Component", &format!("c{i}"), json!({})), "file:/x"))
+        .collect();
+    store.replace_provider_entities("p", many).await.unwrap();
+    let (a, b) = tokio::join!(store.claim_due(30, 60), store.claim_due(30, 60));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let ids_a: HashSet<String> = a.iter().map(|c| c.entity_id.clone()).collect();
+    assert!(
+        b.iter().all(|c| !ids_a.contains(&c.entity_id)),
+        "no entity claimed twice"
+    );
+    assert_eq!(a.len() + b.len(), 50);
+    assert!(
+        store.claim_due(10, 60).await.unwrap().is_empty(),
+        "leased entities are not due"
+    );
+    assert_eq!(store.pending_work().await.unwrap().unprocessed, 50);
+}
+
+async fn errors_are_kept_on_the_entity(store: &dyn CatalogStore) {
+    store
+        .replace_provider_entities(
+            "p",
+            vec![deferred(
+                entity("Component", "broken", json!({})),
+                "file:/x",
+            )],
+        )
+        .await
+        .unwrap();
+    let c = store.claim_due(10, 60).await.unwrap().pop().unwrap();
+    store
+        .write_processed(vec![ProcessedResult {
+            entity_id: c.entity_id,
+            entity_ref: c.entity_ref,
+            location_key: c.location_key,
+            processed: None,
+            relations: vec![],
+            children: vec![],
+            errors: vec![ProcessingError {
+                name: "InputError".into(),
+                message: "spec.owner is required".into(),
+            }],
+            refresh_keys: vec![],
+            result_hash: "err".into(),
+            next_refresh_secs: 60,
+        }])
+        .await
+        .unwrap();
+    while store.stitch_pending(100).await.unwrap() > 0 {}
+    let e = store
+        .entity_by_ref("component:default/broken")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        e["status"]["items"][0]["message"],
+        "InputError: spec.owner is required"
+    );
+    let seq = store.change_sequence().await.unwrap();
+    assert!(seq > 0);
+}
+
+macro_rules! contract {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let store = greenroom_store::SqlStore::sqlite(None).await.unwrap();
+                    super::$name(&store).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let Some(db) = super::TestPostgres::create().await else { return };
+                    let store = db.store().await;
+                    super::$name(&store).await;
+                }
+            )*
+        }
+    };
+}
+
+contract!(
+    stitches_entities_with_relations_both_ways,
+    filters_or_and_exists_not_prefix,
+    pages_with_keyset_cursors_and_totals,
+    facets_and_refs,
+    location_key_conflicts_keep_the_first,
+    orphans_are_marked_then_deleted,
+    locations_add_conflict_and_delete_prunes_subtree,
+    delete_by_uid_reschedules_parents,
+    claims_are_exclusive_and_leased,
+    errors_are_kept_on_the_entity,
+);
