@@ -14,7 +14,7 @@ use greenroom::catalog::readers::{ReadError, UrlReader};
 use greenroom::config::{CatalogRule, Config, RuleAllow};
 use greenroom::permissions::{AllowAllPolicy, Decision, Permission, PermissionPolicy};
 use greenroom::state::AppState;
-use greenroom_store::{CatalogStore, SqlStore};
+use greenroom_store::SqlStore;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
