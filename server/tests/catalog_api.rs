@@ -85,7 +85,10 @@ struct MemoryReader(HashMap<String, String>);
 #[async_trait]
 impl UrlReader for MemoryReader {
     async fn read_url(&self, url: &str) -> Result<String, ReadError> {
-        self.0.get(url).cloned().ok_or_else(|| ReadError::NotFound(format!("could not read {url}, 404 Not Found")))
+        self.0
+            .get(url)
+            .cloned()
+            .ok_or_else(|| ReadError::NotFound(format!("could not read {url}, 404 Not Found")))
     }
 }
 
@@ -122,11 +125,25 @@ fn test_config() -> Config {
 
 async fn build(config: Config, policy: Arc<dyn PermissionPolicy>) -> TestApp {
     let store = Arc::new(SqlStore::sqlite(None).await.expect("in-memory store"));
-    let reader = MemoryReader(HashMap::from([(CATALOG_URL.to_string(), CATALOG_YAML.to_string())]));
+    let reader = MemoryReader(HashMap::from([(
+        CATALOG_URL.to_string(),
+        CATALOG_YAML.to_string(),
+    )]));
     let pipeline = Arc::new(Pipeline::new(&config, Arc::new(reader)));
-    let state = AppState { config: Arc::new(config), store: store.clone(), pipeline: pipeline.clone(), policy };
-    let app = Router::new().nest("/api/catalog", greenroom::catalog::api::router()).with_state(state);
-    TestApp { app, store, pipeline }
+    let state = AppState {
+        config: Arc::new(config),
+        store: store.clone(),
+        pipeline: pipeline.clone(),
+        policy,
+    };
+    let app = Router::new()
+        .nest("/api/catalog", greenroom::catalog::api::router())
+        .with_state(state);
+    TestApp {
+        app,
+        store,
+        pipeline,
+    }
 }
 
 async fn empty_app() -> TestApp {
@@ -140,9 +157,13 @@ async fn seeded_app() -> TestApp {
 
 async fn seeded_with(policy: Arc<dyn PermissionPolicy>) -> TestApp {
     let t = build(test_config(), policy).await;
-    let (status, body) = t.post("/locations", json!({"type": "url", "target": CATALOG_URL})).await;
+    let (status, body) = t
+        .post("/locations", json!({"type": "url", "target": CATALOG_URL}))
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    run_until_idle(t.store.as_ref(), &t.pipeline).await.expect("processing settles");
+    run_until_idle(t.store.as_ref(), &t.pipeline)
+        .await
+        .expect("processing settles");
     t
 }
 
@@ -161,13 +182,23 @@ impl TestApp {
         let body = if bytes.is_empty() {
             Value::Null
         } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
         };
-        Reply { status, headers, body }
+        Reply {
+            status,
+            headers,
+            body,
+        }
     }
 
     async fn get(&self, path: &str) -> Reply {
-        self.request(Request::get(format!("/api/catalog{path}")).body(Body::empty()).unwrap()).await
+        self.request(
+            Request::get(format!("/api/catalog{path}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
     }
 
     async fn send_json(&self, method: &str, path: &str, body: Value) -> Reply {
@@ -186,7 +217,12 @@ impl TestApp {
     }
 
     async fn delete(&self, path: &str) -> Reply {
-        self.request(Request::delete(format!("/api/catalog{path}")).body(Body::empty()).unwrap()).await
+        self.request(
+            Request::delete(format!("/api/catalog{path}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
     }
 }
 
@@ -217,7 +253,9 @@ fn error_body(name: &str, message: &str, method: &str, url: &str, status: u16) -
 #[tokio::test]
 async fn filters_are_ored_across_params_and_anded_within_one() {
     let t = seeded_app().await;
-    let r = t.get("/entities?filter=kind=component,spec.type=service&filter=kind=api").await;
+    let r = t
+        .get("/entities?filter=kind=component,spec.type=service&filter=kind=api")
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(sorted(names(&r.body)), vec!["a-service", "petstore"]);
 
@@ -226,7 +264,9 @@ async fn filters_are_ored_across_params_and_anded_within_one() {
     assert_eq!(sorted(names(&r.body)), vec!["a-service", "b-website"]);
 
     // The same key twice in one set is "any of".
-    let r = t.get("/entities?filter=kind=component,spec.type=service,spec.type=library").await;
+    let r = t
+        .get("/entities?filter=kind=component,spec.type=service,spec.type=library")
+        .await;
     assert_eq!(sorted(names(&r.body)), vec!["a-service", "c-lib"]);
 
     let r = t.get("/entities?filter=kind=nothing").await;
@@ -246,7 +286,9 @@ async fn without_paging_params_every_entity_is_returned() {
 #[tokio::test]
 async fn fields_project_entities() {
     let t = seeded_app().await;
-    let r = t.get("/entities?filter=kind=group&fields=metadata.name,kind&order=asc:metadata.name").await;
+    let r = t
+        .get("/entities?filter=kind=group&fields=metadata.name,kind&order=asc:metadata.name")
+        .await;
     assert_eq!(
         r.body,
         json!([
@@ -256,15 +298,22 @@ async fn fields_project_entities() {
     );
     let r = t.get("/entities?fields=spec.owners[0]").await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert_eq!(r.body["error"]["message"], "Invalid field \"spec.owners[0]\", array type fields are not supported");
+    assert_eq!(
+        r.body["error"]["message"],
+        "Invalid field \"spec.owners[0]\", array type fields are not supported"
+    );
 }
 
 #[tokio::test]
 async fn order_sorts_entities() {
     let t = seeded_app().await;
-    let r = t.get("/entities?filter=kind=component&order=desc:metadata.name").await;
+    let r = t
+        .get("/entities?filter=kind=component&order=desc:metadata.name")
+        .await;
     assert_eq!(names(&r.body), vec!["c-lib", "b-website", "a-service"]);
-    let r = t.get("/entities?filter=kind=component&order=asc:metadata.name").await;
+    let r = t
+        .get("/entities?filter=kind=component&order=asc:metadata.name")
+        .await;
     assert_eq!(names(&r.body), vec!["a-service", "b-website", "c-lib"]);
 
     let r = t.get("/entities?order=sideways:metadata.name").await;
@@ -278,11 +327,18 @@ async fn order_sorts_entities() {
 #[tokio::test]
 async fn offset_and_limit_page_with_a_next_link() {
     let t = seeded_app().await;
-    let r = t.get("/entities?filter=kind=component&order=asc:metadata.name&offset=0&limit=2").await;
+    let r = t
+        .get("/entities?filter=kind=component&order=asc:metadata.name&offset=0&limit=2")
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(names(&r.body), vec!["a-service", "b-website"]);
     let link = r.headers[header::LINK].to_str().unwrap().to_string();
-    assert!(link.starts_with("</entities?filter=kind%3Dcomponent&order=asc%3Ametadata.name&limit=2&after="), "{link}");
+    assert!(
+        link.starts_with(
+            "</entities?filter=kind%3Dcomponent&order=asc%3Ametadata.name&limit=2&after="
+        ),
+        "{link}"
+    );
     assert!(link.ends_with(">; rel=\"next\""), "{link}");
     assert!(!link.contains("offset="), "{link}");
 
@@ -293,7 +349,9 @@ async fn offset_and_limit_page_with_a_next_link() {
     assert_eq!(names(&r.body), vec!["c-lib"]);
     assert!(r.headers.get(header::LINK).is_none());
 
-    let r = t.get("/entities?filter=kind=component&order=asc:metadata.name&offset=1").await;
+    let r = t
+        .get("/entities?filter=kind=component&order=asc:metadata.name&offset=1")
+        .await;
     assert_eq!(names(&r.body), vec!["b-website", "c-lib"]);
 
     let r = t.get("/entities?limit=0").await;
@@ -322,33 +380,71 @@ async fn bad_filter_is_a_400_with_the_backstage_message() {
 #[tokio::test]
 async fn by_query_cursors_walk_forward_and_back() {
     let t = seeded_app().await;
-    let r = t.get("/entities/by-query?filter=kind=component&limit=1&orderField=metadata.name,asc").await;
+    let r = t
+        .get("/entities/by-query?filter=kind=component&limit=1&orderField=metadata.name,asc")
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body["totalItems"], 3);
     assert_eq!(names(&r.body["items"]), vec!["a-service"]);
     assert!(r.body["pageInfo"].get("prevCursor").is_none());
-    let next = r.body["pageInfo"]["nextCursor"].as_str().unwrap().to_string();
+    let next = r.body["pageInfo"]["nextCursor"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     let encode = |c: &str| url::form_urlencoded::byte_serialize(c.as_bytes()).collect::<String>();
-    let page2 = t.get(&format!("/entities/by-query?cursor={}&limit=1", encode(&next))).await;
+    let page2 = t
+        .get(&format!(
+            "/entities/by-query?cursor={}&limit=1",
+            encode(&next)
+        ))
+        .await;
     assert_eq!(names(&page2.body["items"]), vec!["b-website"]);
     assert_eq!(page2.body["totalItems"], 3);
-    let next = page2.body["pageInfo"]["nextCursor"].as_str().unwrap().to_string();
+    let next = page2.body["pageInfo"]["nextCursor"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(page2.body["pageInfo"]["prevCursor"].is_string());
 
-    let page3 = t.get(&format!("/entities/by-query?cursor={}&limit=1", encode(&next))).await;
+    let page3 = t
+        .get(&format!(
+            "/entities/by-query?cursor={}&limit=1",
+            encode(&next)
+        ))
+        .await;
     assert_eq!(names(&page3.body["items"]), vec!["c-lib"]);
     assert!(page3.body["pageInfo"].get("nextCursor").is_none());
-    let prev = page3.body["pageInfo"]["prevCursor"].as_str().unwrap().to_string();
+    let prev = page3.body["pageInfo"]["prevCursor"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
-    let back2 = t.get(&format!("/entities/by-query?cursor={}&limit=1", encode(&prev))).await;
+    let back2 = t
+        .get(&format!(
+            "/entities/by-query?cursor={}&limit=1",
+            encode(&prev)
+        ))
+        .await;
     assert_eq!(names(&back2.body["items"]), vec!["b-website"]);
     assert!(back2.body["pageInfo"]["nextCursor"].is_string());
-    let prev = back2.body["pageInfo"]["prevCursor"].as_str().unwrap().to_string();
+    let prev = back2.body["pageInfo"]["prevCursor"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
-    let back1 = t.get(&format!("/entities/by-query?cursor={}&limit=1", encode(&prev))).await;
+    let back1 = t
+        .get(&format!(
+            "/entities/by-query?cursor={}&limit=1",
+            encode(&prev)
+        ))
+        .await;
     assert_eq!(names(&back1.body["items"]), vec!["a-service"]);
-    assert!(back1.body["pageInfo"].get("prevCursor").is_none(), "{}", back1.body);
+    assert!(
+        back1.body["pageInfo"].get("prevCursor").is_none(),
+        "{}",
+        back1.body
+    );
     assert!(back1.body["pageInfo"]["nextCursor"].is_string());
 }
 
@@ -366,7 +462,9 @@ async fn by_query_descending_with_fields_and_default_limit() {
 #[tokio::test]
 async fn by_query_total_items_can_be_excluded() {
     let t = seeded_app().await;
-    let r = t.get("/entities/by-query?filter=kind=group&totalItems=exclude").await;
+    let r = t
+        .get("/entities/by-query?filter=kind=group&totalItems=exclude")
+        .await;
     assert_eq!(r.body["totalItems"], 0);
     assert_eq!(r.body["items"].as_array().unwrap().len(), 2);
     let r = t.get("/entities/by-query?filter=kind=group").await;
@@ -377,9 +475,14 @@ async fn by_query_total_items_can_be_excluded() {
 async fn by_query_excludes_entities_lacking_the_sort_field() {
     let t = seeded_app().await;
     // Only a-service and b-website have tags.
-    let r = t.get("/entities/by-query?orderField=metadata.tags,asc").await;
+    let r = t
+        .get("/entities/by-query?orderField=metadata.tags,asc")
+        .await;
     assert_eq!(r.body["totalItems"], 2);
-    assert_eq!(sorted(names(&r.body["items"])), vec!["a-service", "b-website"]);
+    assert_eq!(
+        sorted(names(&r.body["items"])),
+        vec!["a-service", "b-website"]
+    );
 }
 
 #[tokio::test]
@@ -410,7 +513,12 @@ async fn by_query_post_body() {
     assert_eq!(body["items"], json!([{"metadata": {"name": "b-website"}}]));
     assert_eq!(body["totalItems"], 2);
     let next = body["pageInfo"]["nextCursor"].as_str().unwrap().to_string();
-    let (_, body) = t.post("/entities/by-query", json!({"cursor": next, "fields": ["metadata.name"]})).await;
+    let (_, body) = t
+        .post(
+            "/entities/by-query",
+            json!({"cursor": next, "fields": ["metadata.name"]}),
+        )
+        .await;
     assert_eq!(body["items"], json!([{"metadata": {"name": "petstore"}}]));
 
     let (status, body) = t.post("/entities/by-query", json!({"cursor": ""})).await;
@@ -423,9 +531,21 @@ async fn by_query_malformed_cursor_is_a_400() {
     let r = t.get("/entities/by-query?cursor=bm90LWpzb24").await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.body["error"]["name"], "InputError");
-    assert!(r.body["error"]["message"].as_str().unwrap().starts_with("Malformed cursor: "), "{}", r.body);
-    let r = t.get("/entities/by-query?orderField=metadata.name,sideways").await;
-    assert_eq!(r.body["error"]["message"], "Invalid order field order, must be asc or desc");
+    assert!(
+        r.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Malformed cursor: "),
+        "{}",
+        r.body
+    );
+    let r = t
+        .get("/entities/by-query?orderField=metadata.name,sideways")
+        .await;
+    assert_eq!(
+        r.body["error"]["message"],
+        "Invalid order field order, must be asc or desc"
+    );
 }
 
 // ---- by-refs, by-uid, by-name, ancestry --------------------------------------------------
@@ -440,7 +560,10 @@ async fn by_refs_keeps_order_and_nulls() {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body, json!({"items": [{"metadata": {"name": "petstore"}}, null, {"metadata": {"name": "a-service"}}]}));
+    assert_eq!(
+        body,
+        json!({"items": [{"metadata": {"name": "petstore"}}, null, {"metadata": {"name": "a-service"}}]})
+    );
 
     // The body query is ANDed with the filter.
     let (_, body) = t
@@ -453,10 +576,9 @@ async fn by_refs_keeps_order_and_nulls() {
 
     let (status, body) = t.post("/entities/by-refs", json!({"refs": []})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(body["error"]["message"]
-        .as_str()
-        .unwrap()
-        .starts_with("Malformed request body (did you remember to specify an application/json content type?)"));
+    assert!(body["error"]["message"].as_str().unwrap().starts_with(
+        "Malformed request body (did you remember to specify an application/json content type?)"
+    ));
 }
 
 #[tokio::test]
@@ -469,7 +591,16 @@ async fn entity_lookups_and_their_404_bodies() {
     assert_eq!(r.body["metadata"]["name"], "a-service");
 
     let r = t.get("/entities/by-uid/nope").await;
-    assert_eq!(r.body, error_body("NotFoundError", "No entity with uid nope", "GET", "/entities/by-uid/nope", 404));
+    assert_eq!(
+        r.body,
+        error_body(
+            "NotFoundError",
+            "No entity with uid nope",
+            "GET",
+            "/entities/by-uid/nope",
+            404
+        )
+    );
     let r = t.get("/entities/by-name/component/default/nope").await;
     assert_eq!(
         r.body,
@@ -481,32 +612,48 @@ async fn entity_lookups_and_their_404_bodies() {
             404
         )
     );
-    let r = t.get("/entities/by-name/component/default/nope/ancestry").await;
+    let r = t
+        .get("/entities/by-name/component/default/nope/ancestry")
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    assert_eq!(r.body["error"]["message"], "No such entity component:default/nope");
+    assert_eq!(
+        r.body["error"]["message"],
+        "No such entity component:default/nope"
+    );
 }
 
 #[tokio::test]
 async fn delete_by_uid_removes_the_entity() {
     let t = seeded_app().await;
-    let uid = t.get("/entities/by-name/group/default/team-b").await.body["metadata"]["uid"].as_str().unwrap().to_string();
+    let uid = t.get("/entities/by-name/group/default/team-b").await.body["metadata"]["uid"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let r = t.delete(&format!("/entities/by-uid/{uid}")).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
     assert_eq!(r.body, Value::Null);
-    assert_eq!(t.get(&format!("/entities/by-uid/{uid}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        t.get(&format!("/entities/by-uid/{uid}")).await.status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
 async fn ancestry_walks_up_to_the_location() {
     let t = seeded_app().await;
-    let r = t.get("/entities/by-name/component/default/a-service/ancestry").await;
+    let r = t
+        .get("/entities/by-name/component/default/a-service/ancestry")
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["rootEntityRef"], "component:default/a-service");
     let items = r.body["items"].as_array().unwrap();
     assert_eq!(items.len(), 2, "{}", r.body);
     assert_eq!(items[0]["entity"]["metadata"]["name"], "a-service");
     let parent = items[0]["parentEntityRefs"][0].as_str().unwrap();
-    assert!(parent.starts_with("location:default/generated-"), "{parent}");
+    assert!(
+        parent.starts_with("location:default/generated-"),
+        "{parent}"
+    );
     assert_eq!(items[1]["entity"]["kind"], "Location");
     assert_eq!(items[1]["parentEntityRefs"], json!([]));
 }
@@ -516,25 +663,56 @@ async fn ancestry_walks_up_to_the_location() {
 #[tokio::test]
 async fn facets_count_values() {
     let t = seeded_app().await;
-    let r = t.get("/entity-facets?facet=kind&filter=kind=component,kind=api").await;
+    let r = t
+        .get("/entity-facets?facet=kind&filter=kind=component,kind=api")
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(
         r.body,
         json!({"facets": {"kind": [{"value": "Component", "count": 3}, {"value": "API", "count": 1}]}})
     );
-    let r = t.get("/entity-facets?facet=spec.lifecycle&facet=metadata.tags&filter=kind=component").await;
+    let r = t
+        .get("/entity-facets?facet=spec.lifecycle&facet=metadata.tags&filter=kind=component")
+        .await;
     assert_eq!(
         r.body["facets"]["spec.lifecycle"],
         json!([{"value": "production", "count": 2}, {"value": "experimental", "count": 1}])
     );
-    assert_eq!(sorted(r.body["facets"]["metadata.tags"].as_array().unwrap().iter().map(|v| v["value"].as_str().unwrap().to_string()).collect()), vec!["java", "js"]);
+    assert_eq!(
+        sorted(
+            r.body["facets"]["metadata.tags"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v["value"].as_str().unwrap().to_string())
+                .collect()
+        ),
+        vec!["java", "js"]
+    );
 
     let r = t.get("/entity-facets").await;
-    assert_eq!(r.body, error_body("InputError", "Missing facet parameter", "GET", "/entity-facets", 400));
+    assert_eq!(
+        r.body,
+        error_body(
+            "InputError",
+            "Missing facet parameter",
+            "GET",
+            "/entity-facets",
+            400
+        )
+    );
 
-    let (status, body) = t.post("/entity-facets", json!({"facets": ["spec.type"], "query": {"kind": "group"}})).await;
+    let (status, body) = t
+        .post(
+            "/entity-facets",
+            json!({"facets": ["spec.type"], "query": {"kind": "group"}}),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body, json!({"facets": {"spec.type": [{"value": "team", "count": 2}]}}));
+    assert_eq!(
+        body,
+        json!({"facets": {"spec.type": [{"value": "team", "count": 2}]}})
+    );
 }
 
 // ---- locations ---------------------------------------------------------------------------
@@ -542,14 +720,19 @@ async fn facets_count_values() {
 #[tokio::test]
 async fn locations_crud() {
     let t = empty_app().await;
-    let (status, created) = t.post("/locations", json!({"type": "url", "target": CATALOG_URL})).await;
+    let (status, created) = t
+        .post("/locations", json!({"type": "url", "target": CATALOG_URL}))
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     assert_eq!(created["entities"], json!([]));
     let location = created["location"].clone();
     let id = location["id"].as_str().unwrap().to_string();
     assert_eq!(location["type"], "url");
     assert_eq!(location["target"], CATALOG_URL);
-    assert!(location["entityRef"].as_str().unwrap().starts_with("location:default/generated-"));
+    assert!(location["entityRef"]
+        .as_str()
+        .unwrap()
+        .starts_with("location:default/generated-"));
 
     let r = t.get("/locations").await;
     assert_eq!(r.body, json!([{"data": location}]));
@@ -557,24 +740,48 @@ async fn locations_crud() {
     assert_eq!(r.body, location);
 
     run_until_idle(t.store.as_ref(), &t.pipeline).await.unwrap();
-    let r = t.get("/locations/by-entity/component/default/a-service").await;
+    let r = t
+        .get("/locations/by-entity/component/default/a-service")
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body, location);
 
-    let (status, body) = t.post("/locations/by-query", json!({"query": {"type": "url"}, "limit": 5})).await;
+    let (status, body) = t
+        .post(
+            "/locations/by-query",
+            json!({"query": {"type": "url"}, "limit": 5}),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body, json!({"items": [location], "totalItems": 1, "pageInfo": {}}));
+    assert_eq!(
+        body,
+        json!({"items": [location], "totalItems": 1, "pageInfo": {}})
+    );
 
     let r = t.delete(&format!("/locations/{id}")).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
     let r = t.get(&format!("/locations/{id}")).await;
     assert_eq!(
         r.body,
-        error_body("NotFoundError", &format!("Found no location with ID {id}"), "GET", &format!("/locations/{id}"), 404)
+        error_body(
+            "NotFoundError",
+            &format!("Found no location with ID {id}"),
+            "GET",
+            &format!("/locations/{id}"),
+            404
+        )
     );
     // Its entities went with it.
-    assert_eq!(t.get("/entities/by-name/component/default/a-service").await.status, StatusCode::NOT_FOUND);
-    assert_eq!(t.delete(&format!("/locations/{id}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        t.get("/entities/by-name/component/default/a-service")
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        t.delete(&format!("/locations/{id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
@@ -585,7 +792,13 @@ async fn duplicate_locations_conflict_unless_refresh() {
     let r = t.send_json("POST", "/locations", input.clone()).await;
     assert_eq!(
         r.body,
-        error_body("ConflictError", &format!("Location url:{CATALOG_URL} already exists"), "POST", "/locations", 409)
+        error_body(
+            "ConflictError",
+            &format!("Location url:{CATALOG_URL} already exists"),
+            "POST",
+            "/locations",
+            409
+        )
     );
     let (status, again) = t.post("/locations?onConflict=refresh", input.clone()).await;
     assert_eq!(status, StatusCode::CREATED);
@@ -593,7 +806,10 @@ async fn duplicate_locations_conflict_unless_refresh() {
 
     let (status, body) = t.post("/locations?onConflict=sometimes", input).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(body["error"]["message"], "Invalid onConflict parameter \"sometimes\", expected \"reject\" or \"refresh\"");
+    assert_eq!(
+        body["error"]["message"],
+        "Invalid onConflict parameter \"sometimes\", expected \"reject\" or \"refresh\""
+    );
 }
 
 #[tokio::test]
@@ -611,22 +827,49 @@ async fn default_conflict_strategy_comes_from_config() {
 #[tokio::test]
 async fn location_input_is_checked() {
     let t = empty_app().await;
-    let (status, body) = t.post("/locations", json!({"type": "file", "target": "/etc/x.yaml"})).await;
+    let (status, body) = t
+        .post(
+            "/locations",
+            json!({"type": "file", "target": "/etc/x.yaml"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(body["error"]["message"], r#"Registered locations must be of an allowed type ["url"]"#);
-    let (status, body) = t.post("/locations", json!({"type": "url", "target": CATALOG_URL, "extra": 1})).await;
+    assert_eq!(
+        body["error"]["message"],
+        r#"Registered locations must be of an allowed type ["url"]"#
+    );
+    let (status, body) = t
+        .post(
+            "/locations",
+            json!({"type": "url", "target": CATALOG_URL, "extra": 1}),
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(body["error"]["message"].as_str().unwrap().starts_with("Malformed request: "), "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Malformed request: "),
+        "{body}"
+    );
     let (_, body) = t.post("/locations", json!({})).await;
     assert_eq!(body["error"]["message"], "Empty request body");
     let (_, body) = t.post("/locations", json!([1])).await;
-    assert_eq!(body["error"]["message"], "Expected body to be a JSON object");
+    assert_eq!(
+        body["error"]["message"],
+        "Expected body to be a JSON object"
+    );
 }
 
 #[tokio::test]
 async fn dry_run_processes_without_storing() {
     let t = empty_app().await;
-    let (status, body) = t.post("/locations?dryRun=true", json!({"type": "url", "target": CATALOG_URL})).await;
+    let (status, body) = t
+        .post(
+            "/locations?dryRun=true",
+            json!({"type": "url", "target": CATALOG_URL}),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["exists"], false);
     assert_eq!(body["location"]["id"], format!("url:{CATALOG_URL}"));
@@ -635,12 +878,22 @@ async fn dry_run_processes_without_storing() {
     assert!(entities.iter().any(|e| e["kind"] == "Location"));
     assert_eq!(t.get("/locations").await.body, json!([]));
 
-    t.post("/locations", json!({"type": "url", "target": CATALOG_URL})).await;
-    let (_, body) = t.post("/locations?dryRun=yes", json!({"type": "url", "target": CATALOG_URL})).await;
+    t.post("/locations", json!({"type": "url", "target": CATALOG_URL}))
+        .await;
+    let (_, body) = t
+        .post(
+            "/locations?dryRun=yes",
+            json!({"type": "url", "target": CATALOG_URL}),
+        )
+        .await;
     assert_eq!(body["exists"], true);
 
-    let (status, body) =
-        t.post("/locations?dryRun=1", json!({"type": "url", "target": "https://example.com/missing.yaml"})).await;
+    let (status, body) = t
+        .post(
+            "/locations?dryRun=1",
+            json!({"type": "url", "target": "https://example.com/missing.yaml"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(body["error"]["name"], "InputError");
 }
@@ -650,32 +903,72 @@ async fn readonly_mode_refuses_location_writes() {
     let mut config = test_config();
     config.catalog.readonly = true;
     let t = build(config, Arc::new(AllowAllPolicy)).await;
-    let r = t.send_json("POST", "/locations", json!({"type": "url", "target": CATALOG_URL})).await;
+    let r = t
+        .send_json(
+            "POST",
+            "/locations",
+            json!({"type": "url", "target": CATALOG_URL}),
+        )
+        .await;
     assert_eq!(
         r.body,
-        error_body("NotAllowedError", "This operation not allowed in readonly mode", "POST", "/locations", 403)
+        error_body(
+            "NotAllowedError",
+            "This operation not allowed in readonly mode",
+            "POST",
+            "/locations",
+            403
+        )
     );
-    assert_eq!(t.delete("/locations/some-id").await.status, StatusCode::FORBIDDEN);
-    let r = t.send_json("PUT", "/locations/some-id", json!({"type": "url", "target": CATALOG_URL})).await;
+    assert_eq!(
+        t.delete("/locations/some-id").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let r = t
+        .send_json(
+            "PUT",
+            "/locations/some-id",
+            json!({"type": "url", "target": CATALOG_URL}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     // A dry run is a read.
-    let (status, _) = t.post("/locations?dryRun=true", json!({"type": "url", "target": CATALOG_URL})).await;
+    let (status, _) = t
+        .post(
+            "/locations?dryRun=true",
+            json!({"type": "url", "target": CATALOG_URL}),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED);
 }
 
 #[tokio::test]
 async fn location_update_replaces_the_target() {
     let t = empty_app().await;
-    let (_, created) = t.post("/locations", json!({"type": "url", "target": CATALOG_URL})).await;
+    let (_, created) = t
+        .post("/locations", json!({"type": "url", "target": CATALOG_URL}))
+        .await;
     let id = created["location"]["id"].as_str().unwrap().to_string();
     let other = "https://example.com/other.yaml";
-    let r = t.send_json("PUT", &format!("/locations/{id}"), json!({"type": "url", "target": other})).await;
+    let r = t
+        .send_json(
+            "PUT",
+            &format!("/locations/{id}"),
+            json!({"type": "url", "target": other}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["target"], other);
     let listed = t.get("/locations").await.body;
     assert_eq!(listed.as_array().unwrap().len(), 1);
     assert_eq!(listed[0]["data"]["target"], other);
-    let r = t.send_json("PUT", "/locations/nope", json!({"type": "url", "target": other})).await;
+    let r = t
+        .send_json(
+            "PUT",
+            "/locations/nope",
+            json!({"type": "url", "target": other}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
 
@@ -684,12 +977,27 @@ async fn location_update_replaces_the_target() {
 #[tokio::test]
 async fn refresh_schedules_known_entities() {
     let t = seeded_app().await;
-    let r = t.send_json("POST", "/refresh", json!({"entityRef": "component:default/a-service"})).await;
+    let r = t
+        .send_json(
+            "POST",
+            "/refresh",
+            json!({"entityRef": "component:default/a-service"}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body, Value::Null);
-    let r = t.send_json("POST", "/refresh", json!({"entityRef": "component:default/nope"})).await;
+    let r = t
+        .send_json(
+            "POST",
+            "/refresh",
+            json!({"entityRef": "component:default/nope"}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    assert_eq!(r.body["error"]["message"], "No such entity component:default/nope");
+    assert_eq!(
+        r.body["error"]["message"],
+        "No such entity component:default/nope"
+    );
 }
 
 #[tokio::test]
@@ -699,7 +1007,12 @@ async fn validate_entity_returns_errors_shape() {
         "apiVersion": "backstage.io/v1alpha1", "kind": "Component",
         "metadata": {"name": "ok"}, "spec": {"type": "service", "owner": "x", "lifecycle": "y"}
     });
-    let (status, body) = t.post("/validate-entity", json!({"entity": good, "location": "url:https://x/y.yaml"})).await;
+    let (status, body) = t
+        .post(
+            "/validate-entity",
+            json!({"entity": good, "location": "url:https://x/y.yaml"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body, Value::Null);
 
@@ -709,9 +1022,19 @@ async fn validate_entity_returns_errors_shape() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let errors = body["errors"].as_array().expect("errors array");
     assert!(!errors.is_empty());
-    assert!(errors.iter().all(|e| e["name"].is_string() && e["message"].is_string()), "{body}");
+    assert!(
+        errors
+            .iter()
+            .all(|e| e["name"].is_string() && e["message"].is_string()),
+        "{body}"
+    );
 
-    let (status, body) = t.post("/validate-entity", json!({"entity": good, "location": "file:/x.yaml"})).await;
+    let (status, body) = t
+        .post(
+            "/validate-entity",
+            json!({"entity": good, "location": "file:/x.yaml"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(
         body["errors"][0]["message"],
@@ -729,10 +1052,24 @@ async fn non_json_body_is_a_400_with_the_error_body() {
         .body(Body::from("type=url"))
         .unwrap();
     let r = t.request(request).await;
-    assert_eq!(r.body, error_body("InputError", "Illegal Content-Type", "POST", "/locations", 400));
+    assert_eq!(
+        r.body,
+        error_body(
+            "InputError",
+            "Illegal Content-Type",
+            "POST",
+            "/locations",
+            400
+        )
+    );
 
-    let request = Request::post("/api/catalog/locations").body(Body::from("{}")).unwrap();
-    assert_eq!(t.request(request).await.body["error"]["message"], "Content-Type missing");
+    let request = Request::post("/api/catalog/locations")
+        .body(Body::from("{}"))
+        .unwrap();
+    assert_eq!(
+        t.request(request).await.body["error"]["message"],
+        "Content-Type missing"
+    );
 
     let request = Request::post("/api/catalog/locations")
         .header(header::CONTENT_TYPE, "application/json")
@@ -740,13 +1077,23 @@ async fn non_json_body_is_a_400_with_the_error_body() {
         .unwrap();
     let r = t.request(request).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert!(r.body["error"]["message"].as_str().unwrap().starts_with("Malformed request body"), "{}", r.body);
+    assert!(
+        r.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Malformed request body"),
+        "{}",
+        r.body
+    );
 }
 
 #[tokio::test]
 async fn bodies_over_10_mb_are_refused_with_413() {
     let t = empty_app().await;
-    let big = format!("{{\"entityRefs\":[\"{}\"]}}", "x".repeat(10 * 1024 * 1024 + 1));
+    let big = format!(
+        "{{\"entityRefs\":[\"{}\"]}}",
+        "x".repeat(10 * 1024 * 1024 + 1)
+    );
     let request = Request::post("/api/catalog/entities/by-refs")
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from(big))
@@ -754,7 +1101,10 @@ async fn bodies_over_10_mb_are_refused_with_413() {
     let r = t.request(request).await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(r.body["error"]["name"], "PayloadTooLargeError");
-    assert_eq!(r.body["request"], json!({"method": "POST", "url": "/entities/by-refs"}));
+    assert_eq!(
+        r.body["request"],
+        json!({"method": "POST", "url": "/entities/by-refs"})
+    );
     assert_eq!(r.body["response"], json!({"statusCode": 413}));
 }
 
@@ -762,17 +1112,39 @@ async fn bodies_over_10_mb_are_refused_with_413() {
 async fn unknown_routes_are_404_error_bodies() {
     let t = empty_app().await;
     let r = t.get("/nothing/here").await;
-    assert_eq!(r.body, error_body("NotFoundError", "No route for GET /nothing/here", "GET", "/nothing/here", 404));
+    assert_eq!(
+        r.body,
+        error_body(
+            "NotFoundError",
+            "No route for GET /nothing/here",
+            "GET",
+            "/nothing/here",
+            404
+        )
+    );
     // An existing path with another method is a 404 too, as in Express.
-    let r = t.request(Request::patch("/api/catalog/entities").body(Body::empty()).unwrap()).await;
+    let r = t
+        .request(
+            Request::patch("/api/catalog/entities")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(r.body["error"]["name"], "NotFoundError");
 }
 
 #[tokio::test]
 async fn denied_permissions_are_403() {
-    let t = seeded_with(Arc::new(DenyPolicy(vec!["catalog.entity.delete", "catalog.location.read"]))).await;
-    let uid = t.get("/entities/by-name/group/default/team-a").await.body["metadata"]["uid"].as_str().unwrap().to_string();
+    let t = seeded_with(Arc::new(DenyPolicy(vec![
+        "catalog.entity.delete",
+        "catalog.location.read",
+    ])))
+    .await;
+    let uid = t.get("/entities/by-name/group/default/team-a").await.body["metadata"]["uid"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let r = t.delete(&format!("/entities/by-uid/{uid}")).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(r.body["error"]["name"], "NotAllowedError");
@@ -782,7 +1154,10 @@ async fn denied_permissions_are_403() {
     );
     assert_eq!(t.get("/locations").await.status, StatusCode::FORBIDDEN);
     // Allowed permissions still work.
-    assert_eq!(t.get(&format!("/entities/by-uid/{uid}")).await.status, StatusCode::OK);
+    assert_eq!(
+        t.get(&format!("/entities/by-uid/{uid}")).await.status,
+        StatusCode::OK
+    );
 }
 
 // ---- OpenAPI -----------------------------------------------------------------------------
@@ -813,7 +1188,109 @@ async fn openapi_document_is_served_and_every_operation_is_routed() {
                 .unwrap();
             let r = t.request(request).await;
             let message = r.body["error"]["message"].as_str().unwrap_or_default();
-            assert!(!message.starts_with("No route for"), "{method} {path} is documented but not routed");
+            assert!(
+                !message.starts_with("No route for"),
+                "{method} {path} is documented but not routed"
+            );
         }
     }
+}
+
+// ---- analyze-location, locations/by-query paging -----------------------------------------
+
+#[tokio::test]
+async fn analyze_location_marks_registered_files() {
+    let t = empty_app().await;
+    let input = json!({"location": {"type": "url", "target": CATALOG_URL}});
+    let (status, body) = t.post("/analyze-location", input.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let files = body["existingEntityFiles"].as_array().unwrap();
+    assert_eq!(files.len(), 6);
+    assert!(files
+        .iter()
+        .all(|f| f["isRegistered"] == false && f["location"]["target"] == CATALOG_URL));
+    assert_eq!(body["generateEntities"], json!([]));
+
+    t.post("/locations", json!({"type": "url", "target": CATALOG_URL}))
+        .await;
+    let (_, body) = t.post("/analyze-location", input).await;
+    assert!(
+        body["existingEntityFiles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["isRegistered"] == true),
+        "{body}"
+    );
+
+    let r = t
+        .send_json(
+            "POST",
+            "/analyze-location",
+            json!({"location": {"type": "url", "target": "not a url"}}),
+        )
+        .await;
+    assert_eq!(
+        r.body,
+        error_body(
+            "InputError",
+            "The given location.target is not a URL",
+            "POST",
+            "/analyze-location",
+            400
+        )
+    );
+}
+
+#[tokio::test]
+async fn locations_by_query_pages_with_a_cursor() {
+    let t = empty_app().await;
+    for i in 0..3 {
+        let (status, _) = t
+            .post(
+                "/locations",
+                json!({"type": "url", "target": format!("https://example.com/{i}.yaml")}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let (status, page1) = t.post("/locations/by-query", json!({"limit": 2})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page1["totalItems"], 3);
+    assert_eq!(page1["items"].as_array().unwrap().len(), 2);
+    let cursor = page1["pageInfo"]["nextCursor"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, page2) = t
+        .post("/locations/by-query", json!({"limit": 2, "cursor": cursor}))
+        .await;
+    assert_eq!(page2["items"].as_array().unwrap().len(), 1);
+    assert_eq!(page2["pageInfo"], json!({}));
+    let ids: std::collections::HashSet<String> = page1["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(page2["items"].as_array().unwrap())
+        .map(|l| l["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids.len(), 3, "pages overlap");
+
+    let (_, filtered) = t
+        .post(
+            "/locations/by-query",
+            json!({"query": {"target": {"$hasPrefix": "https://example.com/1"}}}),
+        )
+        .await;
+    assert_eq!(filtered["totalItems"], 1);
+    let (status, body) = t.post("/locations/by-query", json!({"limit": 0})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, body) = t
+        .post("/locations/by-query", json!({"cursor": "%%%"}))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("Malformed cursor: "));
 }

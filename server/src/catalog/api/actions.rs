@@ -155,22 +155,33 @@ pub async fn analyze_location(
     StrictJson(body): StrictJson<AnalyzeLocationRequest>,
 ) -> Result<Json<Value>, ApiError> {
     authorize(&state, &caller, &CATALOG_LOCATION_ANALYZE)?;
-    let spec = LocationSpec { kind: body.location.kind, target: body.location.target };
-    let mut analysis =
-        state.pipeline.analyze_location(&spec, body.catalog_filename).await.map_err(processing_error)?;
+    let spec = LocationSpec {
+        kind: body.location.kind,
+        target: body.location.target,
+    };
+    let mut analysis = state
+        .pipeline
+        .analyze_location(&spec, body.catalog_filename)
+        .await
+        .map_err(processing_error)?;
     mark_registered_files(&state, &mut analysis).await?;
     Ok(Json(analysis))
 }
 
 /// Sets `isRegistered` of each `existingEntityFiles` item from the store.
 async fn mark_registered_files(state: &AppState, analysis: &mut Value) -> Result<(), ApiError> {
-    let Some(files) = analysis.get_mut("existingEntityFiles").and_then(Value::as_array_mut) else {
+    let Some(files) = analysis
+        .get_mut("existingEntityFiles")
+        .and_then(Value::as_array_mut)
+    else {
         return Ok(());
     };
     for file in files {
         let location = file.get("location");
         let kind = location.and_then(|l| l.get("type")).and_then(Value::as_str);
-        let target = location.and_then(|l| l.get("target")).and_then(Value::as_str);
+        let target = location
+            .and_then(|l| l.get("target"))
+            .and_then(Value::as_str);
         let registered = match (kind, target) {
             (Some(kind), Some(target)) => state.store.find_location(kind, target).await?.is_some(),
             _ => false,

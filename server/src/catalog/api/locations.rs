@@ -346,7 +346,7 @@ fn location_matches(filter: &EntityFilter, location: &Location) -> bool {
         EntityFilter::Key { key, values } => match (field(key), values) {
             (None, _) => false,
             (Some(_), None) => true,
-            (Some(v), Some(values)) => values.iter().any(|x| *x == v),
+            (Some(v), Some(values)) => values.contains(&v),
         },
         EntityFilter::HasPrefix { key, prefix } => {
             field(key).is_some_and(|v| v.starts_with(prefix.as_str()))

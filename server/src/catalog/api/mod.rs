@@ -160,7 +160,10 @@ async fn openapi_json() -> Result<impl IntoResponse, ApiError> {
 mod tests {
     use super::*;
 
-    const SNAPSHOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/snapshots/catalog-openapi.json");
+    const SNAPSHOT: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/snapshots/catalog-openapi.json"
+    );
 
     /// The committed document must match the one generated from the handlers.
     /// Run with `GREENROOM_UPDATE_SNAPSHOTS=1` to rewrite it after an API change.
