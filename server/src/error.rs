@@ -125,6 +125,7 @@ impl From<StoreError> for ApiError {
 struct RenderedError {
     name: &'static str,
     message: String,
+    status: StatusCode,
 }
 
 impl IntoResponse for ApiError {
@@ -136,6 +137,7 @@ impl IntoResponse for ApiError {
         let rendered = RenderedError {
             name: self.name(),
             message: self.public_message(),
+            status,
         };
         // Without the middleware (e.g. a router used on its own) the body still
         // has the Backstage shape, only with an unknown request.
@@ -170,14 +172,61 @@ pub async fn error_body_layer(request: Request, next: Next) -> Response {
         .map(|pq| pq.as_str().to_string())
         .unwrap_or_else(|| request.uri().path().to_string());
     let response = next.run(request).await;
-    match response.extensions().get::<RenderedError>().cloned() {
-        Some(rendered) => {
-            let status = response.status();
-            let mut rewritten = error_body(status, &rendered, method.as_str(), &url);
-            rewritten.extensions_mut().insert(rendered);
-            rewritten
+    let rendered = match response.extensions().get::<RenderedError>().cloned() {
+        Some(rendered) => rendered,
+        None if is_plain_error(&response) => plain_error(response).await,
+        None => return response,
+    };
+    let mut rewritten = error_body(rendered.status, &rendered, method.as_str(), &url);
+    rewritten.extensions_mut().insert(rendered);
+    rewritten
+}
+
+/// An error response not produced by [`ApiError`] (e.g. an axum extractor
+/// rejection such as an undecodable path parameter): plain text, not JSON.
+fn is_plain_error(response: &Response) -> bool {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json"));
+    (status.is_client_error() || status.is_server_error()) && !is_json
+}
+
+/// Turns a plain-text error response into a [`RenderedError`], keeping its
+/// status and (for 4xx) its text as the message.
+async fn plain_error(response: Response) -> RenderedError {
+    let status = response.status();
+    let name = match status {
+        StatusCode::BAD_REQUEST => "InputError",
+        StatusCode::UNAUTHORIZED => "AuthenticationError",
+        StatusCode::FORBIDDEN => "NotAllowedError",
+        StatusCode::NOT_FOUND => "NotFoundError",
+        StatusCode::CONFLICT => "ConflictError",
+        StatusCode::PAYLOAD_TOO_LARGE => "PayloadTooLargeError",
+        StatusCode::NOT_IMPLEMENTED => "NotImplementedError",
+        StatusCode::SERVICE_UNAVAILABLE => "ServiceUnavailableError",
+        _ => "Error",
+    };
+    let message = if status.is_server_error() {
+        tracing::error!(status = status.as_u16(), "request failed");
+        "Internal server error".to_string()
+    } else {
+        let bytes = axum::body::to_bytes(response.into_body(), 64 * 1024)
+            .await
+            .unwrap_or_default();
+        let text = String::from_utf8_lossy(&bytes).trim().to_string();
+        if text.is_empty() {
+            "<no reason given>".to_string()
+        } else {
+            text
         }
-        None => response,
+    };
+    RenderedError {
+        name,
+        message,
+        status,
     }
 }
 
@@ -286,6 +335,31 @@ mod tests {
                 "response": {"statusCode": 404}
             })
         );
+    }
+
+    #[tokio::test]
+    async fn extractor_rejections_get_the_error_body() {
+        let app = Router::new()
+            .route(
+                "/n/{n}",
+                get(
+                    |axum::extract::Path(n): axum::extract::Path<u32>| async move { n.to_string() },
+                ),
+            )
+            .layer(axum::middleware::from_fn(error_body_layer));
+        let response = app
+            .oneshot(Request::get("/n/abc").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        let body = body_json(response).await;
+        assert_eq!(body["error"]["name"], "InputError");
+        assert!(
+            body["error"]["message"].as_str().unwrap().contains("abc"),
+            "{body}"
+        );
+        assert_eq!(body["request"], json!({"method": "GET", "url": "/n/abc"}));
+        assert_eq!(body["response"], json!({"statusCode": 400}));
     }
 
     #[tokio::test]
