@@ -31,7 +31,11 @@ pub fn init() {
     let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
     // `try_init` fails only when a subscriber is already set: keep the first.
     let _ = match format {
-        LogFormat::Json => builder.json().flatten_event(true).with_current_span(false).try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .try_init(),
         LogFormat::Human => builder.try_init(),
     };
 }

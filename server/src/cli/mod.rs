@@ -68,7 +68,11 @@ pub fn main() -> ExitCode {
 
 fn serve(args: ServeArgs) -> ExitCode {
     crate::telemetry::init();
-    let paths = if args.config.is_empty() { crate::config::default_paths() } else { args.config };
+    let paths = if args.config.is_empty() {
+        crate::config::default_paths()
+    } else {
+        args.config
+    };
     let config = match crate::config::load(&paths) {
         Ok(config) => config,
         Err(err) => {
@@ -105,20 +109,46 @@ mod tests {
 
     #[test]
     fn bare_config_flags_mean_serve() {
-        let cli = Cli::try_parse_from(["greenroom", "--config", "a.yaml", "--config", "b.yaml"]).unwrap();
+        let cli =
+            Cli::try_parse_from(["greenroom", "--config", "a.yaml", "--config", "b.yaml"]).unwrap();
         assert!(cli.command.is_none());
-        assert_eq!(cli.serve.config, vec![PathBuf::from("a.yaml"), PathBuf::from("b.yaml")]);
+        assert_eq!(
+            cli.serve.config,
+            vec![PathBuf::from("a.yaml"), PathBuf::from("b.yaml")]
+        );
         let cli = Cli::try_parse_from(["greenroom", "serve", "--config", "c.yaml"]).unwrap();
-        assert!(matches!(cli.command, Some(Command::Serve(ServeArgs { ref config })) if config == &[PathBuf::from("c.yaml")]));
+        assert!(
+            matches!(cli.command, Some(Command::Serve(ServeArgs { ref config })) if config == &[PathBuf::from("c.yaml")])
+        );
     }
 
     #[test]
     fn validate_takes_paths_and_against() {
-        let cli = Cli::try_parse_from(["greenroom", "catalog", "validate", "a.yaml", "dir", "--against", "http://localhost:7007"]).unwrap();
-        let Some(Command::Catalog(CatalogCommand::Validate(args))) = cli.command else { panic!("not validate") };
-        assert_eq!(args.paths, vec![PathBuf::from("a.yaml"), PathBuf::from("dir")]);
+        let cli = Cli::try_parse_from([
+            "greenroom",
+            "catalog",
+            "validate",
+            "a.yaml",
+            "dir",
+            "--against",
+            "http://localhost:7007",
+        ])
+        .unwrap();
+        let Some(Command::Catalog(CatalogCommand::Validate(args))) = cli.command else {
+            panic!("not validate")
+        };
+        assert_eq!(
+            args.paths,
+            vec![PathBuf::from("a.yaml"), PathBuf::from("dir")]
+        );
         assert_eq!(args.against.as_deref(), Some("http://localhost:7007"));
-        assert!(Cli::try_parse_from(["greenroom", "catalog", "validate"]).is_err(), "a path is required");
-        assert!(Cli::try_parse_from(["greenroom", "--config", "x", "catalog", "validate", "a"]).is_err());
+        assert!(
+            Cli::try_parse_from(["greenroom", "catalog", "validate"]).is_err(),
+            "a path is required"
+        );
+        assert!(
+            Cli::try_parse_from(["greenroom", "--config", "x", "catalog", "validate", "a"])
+                .is_err()
+        );
     }
 }

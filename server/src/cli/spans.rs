@@ -32,7 +32,11 @@ pub fn parse_documents(text: &str) -> Result<Vec<SpannedDocument>, String> {
             let mut lines = HashMap::new();
             let start_line = line(&doc);
             let value = flatten(doc, String::new(), &mut lines);
-            SpannedDocument { value, start_line, lines }
+            SpannedDocument {
+                value,
+                start_line,
+                lines,
+            }
         })
         .collect())
 }
@@ -46,12 +50,20 @@ fn flatten(node: Spanned<Node>, path: String, lines: &mut HashMap<String, usize>
     match node.value {
         Node::Scalar(v) => v,
         Node::Seq(items) => Value::Array(
-            items.into_iter().enumerate().map(|(i, item)| flatten(item, format!("{path}[{i}]"), lines)).collect(),
+            items
+                .into_iter()
+                .enumerate()
+                .map(|(i, item)| flatten(item, format!("{path}[{i}]"), lines))
+                .collect(),
         ),
         Node::Map(entries) => {
             let mut map = Map::new();
             for (key, item) in entries {
-                let child = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+                let child = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
                 map.insert(key, flatten(item, child, lines));
             }
             Value::Object(map)
@@ -99,7 +111,11 @@ impl<'de> Visitor<'de> for NodeVisitor {
         Ok(Node::Scalar(Value::Number(v.into())))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Node, E> {
-        Ok(Node::Scalar(Number::from_f64(v).map(Value::Number).unwrap_or(Value::Null)))
+        Ok(Node::Scalar(
+            Number::from_f64(v)
+                .map(Value::Number)
+                .unwrap_or(Value::Null),
+        ))
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Node, E> {
         Ok(Node::Scalar(Value::String(v.to_string())))

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
+use greenroom_model::relations::emit_relations;
+use greenroom_model::validation::validate_entity;
 use greenroom_model::{Entity, EntityRef};
 
 use super::against;
@@ -70,17 +72,30 @@ pub fn run(args: ValidateArgs) -> ExitCode {
         let text = match std::fs::read_to_string(file) {
             Ok(text) => text,
             Err(err) => {
-                problems.push(Problem { file: file.clone(), line: 0, field: None, message: format!("cannot read file: {err}") });
+                problems.push(Problem {
+                    file: file.clone(),
+                    line: 0,
+                    field: None,
+                    message: format!("cannot read file: {err}"),
+                });
                 continue;
             }
         };
         let (entities, file_problems) = check_text(file, &text);
         entity_count += entities.len();
-        defined.extend(entities.iter().filter_map(EntityRef::of_entity).map(|r| r.canonical()));
+        defined.extend(
+            entities
+                .iter()
+                .filter_map(EntityRef::of_entity)
+                .map(|r| r.canonical()),
+        );
         problems.extend(file_problems);
         // Line lookup for --against; a file that does not parse was reported above.
         if let Ok(documents) = parse_documents(&text) {
-            checked.push(CheckedFile { path: file.clone(), documents });
+            checked.push(CheckedFile {
+                path: file.clone(),
+                documents,
+            });
         }
     }
     if let Some(url) = &args.against {
@@ -91,24 +106,73 @@ pub fn run(args: ValidateArgs) -> ExitCode {
         println!("{problem}");
     }
     let files_word = if files.len() == 1 { "file" } else { "files" };
-    let entities_word = if entity_count == 1 { "entity" } else { "entities" };
+    let entities_word = if entity_count == 1 {
+        "entity"
+    } else {
+        "entities"
+    };
     if problems.is_empty() {
-        println!("{} {files_word}, {entity_count} {entities_word}: no problems found", files.len());
+        println!(
+            "{} {files_word}, {entity_count} {entities_word}: no problems found",
+            files.len()
+        );
         ExitCode::SUCCESS
     } else {
-        let errors_word = if problems.len() == 1 { "error" } else { "errors" };
-        println!("{} {files_word}, {entity_count} {entities_word}: {} {errors_word}", files.len(), problems.len());
+        let errors_word = if problems.len() == 1 {
+            "error"
+        } else {
+            "errors"
+        };
+        println!(
+            "{} {files_word}, {entity_count} {entities_word}: {} {errors_word}",
+            files.len(),
+            problems.len()
+        );
         ExitCode::FAILURE
     }
 }
 
-/// Validates one file's text with the model's descriptor rules.
+/// Validates one file's documents with the model's ingestion rules
+/// (`validate_entity`, then the relation references), placing each error on
+/// the line of its field (or of its document when the field is unknown).
+/// Empty documents (a trailing `---`) are skipped.
 fn check_text(file: &Path, text: &str) -> (Vec<Entity>, Vec<Problem>) {
-    let (entities, diagnostics) = greenroom_model::descriptor::validate_descriptor(text);
-    let problems = diagnostics
-        .into_iter()
-        .map(|d| Problem { file: file.to_path_buf(), line: d.line, field: d.field, message: d.message })
-        .collect();
+    let problem = |line: usize, field: Option<String>, message: String| Problem {
+        file: file.to_path_buf(),
+        line,
+        field,
+        message,
+    };
+    let documents = match parse_documents(text) {
+        Ok(documents) => documents,
+        Err(message) => {
+            return (
+                Vec::new(),
+                vec![problem(1, None, format!("invalid YAML: {message}"))],
+            )
+        }
+    };
+    let mut entities = Vec::new();
+    let mut problems = Vec::new();
+    for doc in documents.iter().filter(|d| !d.value.is_null()) {
+        let errors = match validate_entity(&doc.value) {
+            Ok(entity) => match emit_relations(&entity) {
+                Ok(_) => {
+                    entities.push(entity);
+                    continue;
+                }
+                Err(errors) => errors,
+            },
+            Err(errors) => errors,
+        };
+        for error in errors {
+            let line = error
+                .field
+                .as_deref()
+                .map_or(doc.start_line, |f| doc.line_of(f));
+            problems.push(problem(line, error.field, error.message));
+        }
+    }
     (entities, problems)
 }
 
@@ -117,7 +181,14 @@ fn check_text(file: &Path, text: &str) -> (Vec<Entity>, Vec<Problem>) {
 /// nothing are problems, not silent no-ops.
 fn expand_paths(args: &[PathBuf], problems: &mut Vec<Problem>) -> Vec<PathBuf> {
     let mut files = Vec::new();
-    let mut missing = |arg: &Path, message: String| problems.push(Problem { file: arg.to_path_buf(), line: 0, field: None, message });
+    let mut missing = |arg: &Path, message: String| {
+        problems.push(Problem {
+            file: arg.to_path_buf(),
+            line: 0,
+            field: None,
+            message,
+        })
+    };
     for arg in args {
         if arg.is_file() {
             files.push(arg.clone());
@@ -125,7 +196,9 @@ fn expand_paths(args: &[PathBuf], problems: &mut Vec<Problem>) -> Vec<PathBuf> {
             let pattern = arg.join("**").join(DESCRIPTOR_FILE_NAME);
             let found = glob_files(&pattern.to_string_lossy());
             match found {
-                Ok(found) if found.is_empty() => missing(arg, format!("directory contains no {DESCRIPTOR_FILE_NAME}")),
+                Ok(found) if found.is_empty() => {
+                    missing(arg, format!("directory contains no {DESCRIPTOR_FILE_NAME}"))
+                }
                 Ok(found) => files.extend(found),
                 Err(err) => missing(arg, err),
             }
@@ -149,7 +222,10 @@ fn expand_paths(args: &[PathBuf], problems: &mut Vec<Problem>) -> Vec<PathBuf> {
 
 fn glob_files(pattern: &str) -> Result<Vec<PathBuf>, String> {
     let paths = glob::glob(pattern).map_err(|e| format!("invalid pattern: {e}"))?;
-    let mut files: Vec<PathBuf> = paths.filter_map(Result::ok).filter(|p| p.is_file()).collect();
+    let mut files: Vec<PathBuf> = paths
+        .filter_map(Result::ok)
+        .filter(|p| p.is_file())
+        .collect();
     files.sort();
     Ok(files)
 }
@@ -170,20 +246,48 @@ mod tests {
 
         let mut problems = Vec::new();
         let files = expand_paths(
-            &[root.join("svc"), root.join("svc/*.yaml"), root.join("svc/other.yaml"), root.join("empty"), root.join("nope.yaml"), root.join("x*.yaml")],
+            &[
+                root.join("svc"),
+                root.join("svc/*.yaml"),
+                root.join("svc/other.yaml"),
+                root.join("empty"),
+                root.join("nope.yaml"),
+                root.join("x*.yaml"),
+            ],
             &mut problems,
         );
-        assert_eq!(files, vec![root.join("svc/a/catalog-info.yaml"), root.join("svc/catalog-info.yaml"), root.join("svc/other.yaml")]);
+        assert_eq!(
+            files,
+            vec![
+                root.join("svc/a/catalog-info.yaml"),
+                root.join("svc/catalog-info.yaml"),
+                root.join("svc/other.yaml")
+            ]
+        );
         let messages: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
         assert_eq!(messages.len(), 3, "{messages:?}");
-        assert!(messages[0].ends_with("empty: directory contains no catalog-info.yaml"), "{messages:?}");
-        assert!(messages[1].ends_with("nope.yaml: no such file or directory"), "{messages:?}");
-        assert!(messages[2].ends_with("x*.yaml: pattern matched no files"), "{messages:?}");
+        assert!(
+            messages[0].ends_with("empty: directory contains no catalog-info.yaml"),
+            "{messages:?}"
+        );
+        assert!(
+            messages[1].ends_with("nope.yaml: no such file or directory"),
+            "{messages:?}"
+        );
+        assert!(
+            messages[2].ends_with("x*.yaml: pattern matched no files"),
+            "{messages:?}"
+        );
     }
 
     #[test]
     fn problem_format_with_and_without_field() {
-        let p = Problem { file: "a/catalog-info.yaml".into(), line: 4, field: Some("metadata.name".into()), message: "bad".into() };
+        let p = Problem {
+            file: "a/catalog-info.yaml".into(),
+            line: 4,
+            field: Some("metadata.name".into()),
+            message: "bad".into(),
+        };
         assert_eq!(p.to_string(), "a/catalog-info.yaml:4: metadata.name: bad");
         let p = Problem { field: None, ..p };
         assert_eq!(p.to_string(), "a/catalog-info.yaml:4: bad");

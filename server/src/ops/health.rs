@@ -44,7 +44,10 @@ impl HealthChecks {
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), String>> + Send + 'static,
     {
-        self.with(name, FnCheck(move || Box::pin(check()) as Pin<Box<dyn Future<Output = _> + Send>>))
+        self.with(
+            name,
+            FnCheck(move || Box::pin(check()) as Pin<Box<dyn Future<Output = _> + Send>>),
+        )
     }
 
     /// Runs every check; the failures by name (empty when ready).
@@ -83,5 +86,8 @@ pub(super) async fn readiness(State(checks): State<HealthChecks>) -> (StatusCode
     tracing::warn!(checks = ?failed, "readiness check failed");
     let names: Vec<&str> = failed.keys().map(String::as_str).collect();
     let message = format!("Backend is not ready: {} check failed", names.join(", "));
-    (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "error", "message": message, "checks": failed })))
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(json!({ "status": "error", "message": message, "checks": failed })),
+    )
 }

@@ -18,7 +18,9 @@ pub const HTTP_REQUEST_DURATION_SECONDS: &str = "greenroom_http_request_duration
 const UNMATCHED_ROUTE: &str = "unmatched";
 
 /// Request latency buckets (seconds): rendered as a real Prometheus histogram.
-const DURATION_BUCKETS: &[f64] = &[0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+const DURATION_BUCKETS: &[f64] = &[
+    0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
 
 /// The process-wide Prometheus handle; installs the global recorder on first use.
 /// If another recorder was installed first, metrics go there and this handle
@@ -27,12 +29,17 @@ pub fn prometheus_handle() -> &'static PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE.get_or_init(|| {
         let builder = PrometheusBuilder::new()
-            .set_buckets_for_metric(Matcher::Full(HTTP_REQUEST_DURATION_SECONDS.into()), DURATION_BUCKETS)
+            .set_buckets_for_metric(
+                Matcher::Full(HTTP_REQUEST_DURATION_SECONDS.into()),
+                DURATION_BUCKETS,
+            )
             .expect("bucket list is not empty");
         let recorder = builder.build_recorder();
         let handle = recorder.handle();
         if metrics::set_global_recorder(recorder).is_err() {
-            tracing::warn!("a metrics recorder was already installed; /metrics will not show its data");
+            tracing::warn!(
+                "a metrics recorder was already installed; /metrics will not show its data"
+            );
         }
         handle
     })
@@ -46,7 +53,11 @@ pub fn render_metrics() -> String {
 }
 
 pub(super) async fn metrics_endpoint() -> Response {
-    ([(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], render_metrics()).into_response()
+    (
+        [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        render_metrics(),
+    )
+        .into_response()
 }
 
 /// Middleware (`axum::middleware::from_fn(track_http_metrics)`) counting requests

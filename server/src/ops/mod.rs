@@ -2,7 +2,7 @@
 //! endpoint, plus the middleware that records HTTP metrics.
 //!
 //! Wiring (in the app builder):
-//! ```ignore
+//! ```text
 //! let app = Router::new()
 //!     .merge(api_routes)
 //!     .merge(ops::router(ops::HealthChecks::new().with_fn("database", move || { ... })))
@@ -18,7 +18,10 @@ use axum::routing::get;
 use axum::Router;
 
 pub use health::{HealthChecks, ReadinessCheck};
-pub use metrics::{prometheus_handle, render_metrics, track_http_metrics, HTTP_REQUESTS_TOTAL, HTTP_REQUEST_DURATION_SECONDS};
+pub use metrics::{
+    prometheus_handle, render_metrics, track_http_metrics, HTTP_REQUESTS_TOTAL,
+    HTTP_REQUEST_DURATION_SECONDS,
+};
 
 pub const READINESS_PATH: &str = "/.backstage/health/v1/readiness";
 pub const LIVENESS_PATH: &str = "/.backstage/health/v1/liveness";
