@@ -464,3 +464,42 @@ fn default_paths_add_the_local_file_only_when_present() {
         usize::from(std::path::Path::new(LOCAL_CONFIG_FILE).is_file()) + 1
     );
 }
+
+#[test]
+fn repository_app_config_and_production_layer_load() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap();
+    let base = root.join("app-config.yaml");
+    let config = load_with_env(std::slice::from_ref(&base), &no_env()).unwrap();
+    assert_eq!(config.backend.listen.port, 7007);
+    assert_eq!(config.base_url(), "http://localhost:7007");
+    assert_eq!(
+        config.database().unwrap(),
+        DatabaseTarget::Sqlite(SqliteLocation::File(PathBuf::from(DEFAULT_SQLITE_FILE)))
+    );
+    assert_eq!(config.processing_interval_secs(), Some(100));
+    assert_eq!(
+        config.catalog.locations[0].target,
+        "./demo/catalog/all.yaml"
+    );
+    assert_eq!(config.catalog.rules.as_ref().unwrap()[0].allow.len(), 9);
+    assert!(!config.backend.reading.allow.is_empty());
+
+    let env = Env::from_pairs([
+        ("POSTGRES_HOST", "postgres"),
+        ("POSTGRES_USER", "greenroom"),
+        ("POSTGRES_PASSWORD", "pw"),
+        ("PORT", "8080"),
+    ]);
+    let production = load_with_env(
+        &[base, root.join("deploy/app-config.production.yaml")],
+        &env,
+    )
+    .unwrap();
+    assert_eq!(production.backend.listen.port, 8080);
+    assert_eq!(
+        production.database().unwrap().url(),
+        "postgres://greenroom:pw@postgres:5432/greenroom"
+    );
+}
