@@ -5,10 +5,14 @@
 //! all run exactly the same rules.
 
 pub mod api;
+pub mod descriptor;
 pub mod entity_ref;
 pub mod filter;
+pub mod location;
 pub mod relations;
+pub mod rules;
 pub mod search;
+pub mod stitch;
 pub mod validation;
 pub mod yaml;
 
