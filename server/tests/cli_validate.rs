@@ -251,3 +251,16 @@ async fn serve_with_an_invalid_config_fails_with_the_path() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn yaml_syntax_error_is_reported_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "broken.yaml",
+        "kind: Component\nmetadata:\n  name: [oops\n",
+    );
+    let (output, text) = greenroom(&["catalog", "validate", &file]).await;
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(text.contains(&format!("{file}:3: ")), "{text}");
+}

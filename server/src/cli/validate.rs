@@ -7,8 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
-use greenroom_model::relations::emit_relations;
-use greenroom_model::validation::validate_entity;
+use greenroom_model::descriptor::validate_descriptor;
 use greenroom_model::{Entity, EntityRef};
 
 use super::against;
@@ -90,12 +89,15 @@ pub fn run(args: ValidateArgs) -> ExitCode {
                 .map(|r| r.canonical()),
         );
         problems.extend(file_problems);
-        // Line lookup for --against; a file that does not parse was reported above.
-        if let Ok(documents) = parse_documents(&text) {
-            checked.push(CheckedFile {
-                path: file.clone(),
-                documents,
-            });
+        // Exact value lines for --against, only for files with valid entities
+        // (so the model's bounded parser has already accepted the text).
+        if args.against.is_some() && !entities.is_empty() {
+            if let Ok(documents) = parse_documents(&text) {
+                checked.push(CheckedFile {
+                    path: file.clone(),
+                    documents,
+                });
+            }
         }
     }
     if let Some(url) = &args.against {
@@ -132,47 +134,19 @@ pub fn run(args: ValidateArgs) -> ExitCode {
     }
 }
 
-/// Validates one file's documents with the model's ingestion rules
-/// (`validate_entity`, then the relation references), placing each error on
-/// the line of its field (or of its document when the field is unknown).
-/// Empty documents (a trailing `---`) are skipped.
+/// Validates one file's text with the model's descriptor rules (the same
+/// chain the server runs on ingestion).
 fn check_text(file: &Path, text: &str) -> (Vec<Entity>, Vec<Problem>) {
-    let problem = |line: usize, field: Option<String>, message: String| Problem {
-        file: file.to_path_buf(),
-        line,
-        field,
-        message,
-    };
-    let documents = match parse_documents(text) {
-        Ok(documents) => documents,
-        Err(message) => {
-            return (
-                Vec::new(),
-                vec![problem(1, None, format!("invalid YAML: {message}"))],
-            )
-        }
-    };
-    let mut entities = Vec::new();
-    let mut problems = Vec::new();
-    for doc in documents.iter().filter(|d| !d.value.is_null()) {
-        let errors = match validate_entity(&doc.value) {
-            Ok(entity) => match emit_relations(&entity) {
-                Ok(_) => {
-                    entities.push(entity);
-                    continue;
-                }
-                Err(errors) => errors,
-            },
-            Err(errors) => errors,
-        };
-        for error in errors {
-            let line = error
-                .field
-                .as_deref()
-                .map_or(doc.start_line, |f| doc.line_of(f));
-            problems.push(problem(line, error.field, error.message));
-        }
-    }
+    let (entities, diagnostics) = validate_descriptor(text);
+    let problems = diagnostics
+        .into_iter()
+        .map(|d| Problem {
+            file: file.to_path_buf(),
+            line: d.line.unwrap_or(0),
+            field: d.field,
+            message: d.message,
+        })
+        .collect();
     (entities, problems)
 }
 
