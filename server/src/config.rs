@@ -277,7 +277,8 @@ pub struct OrganizationSection {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct BackendConfig {
     pub base_url: Option<String>,
-    #[serde(default)]
+    /// `{port, host}`, or Backstage's string form `"<port>"` / `"<host>:<port>"`.
+    #[serde(default, deserialize_with = "lenient::listen")]
     pub listen: ListenConfig,
     #[serde(default)]
     pub database: DatabaseConfig,
@@ -508,7 +509,43 @@ mod lenient {
 
     use serde::de::{self, Deserializer, Unexpected, Visitor};
 
-    use super::Deserialize;
+    use super::{default_host, Deserialize, ListenConfig};
+
+    /// A `{port, host}` mapping (typed, so errors keep their path) or a string.
+    pub fn listen<'de, D: Deserializer<'de>>(d: D) -> Result<ListenConfig, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ListenConfig;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a {port, host} mapping or a \"<host>:<port>\" string")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<ListenConfig, A::Error> {
+                ListenConfig::deserialize(de::value::MapAccessDeserializer::new(map))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ListenConfig, E> {
+                parse_listen(v).ok_or_else(|| {
+                    E::invalid_value(Unexpected::Str(v), &"\"<port>\" or \"<host>:<port>\"")
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
+
+    /// Backstage's `readHttpServerOptions`: `"7007"`, `":7007"` or `"127.0.0.1:7007"`.
+    fn parse_listen(v: &str) -> Option<ListenConfig> {
+        let (host, port) = match v.rsplit_once(':') {
+            Some((host, port)) if !host.contains(':') => (host, port),
+            Some(_) => return None,
+            None => ("", v),
+        };
+        let port = port.trim().parse::<u16>().ok()?;
+        let host = if host.is_empty() {
+            default_host()
+        } else {
+            host.to_string()
+        };
+        Some(ListenConfig { port, host })
+    }
 
     pub fn u16<'de, D: Deserializer<'de>>(d: D) -> Result<u16, D::Error> {
         struct V;

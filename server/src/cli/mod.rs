@@ -74,7 +74,10 @@ fn serve(args: ServeArgs) -> ExitCode {
         args.config
     };
     let config = match crate::config::load(&paths) {
-        Ok(config) => config,
+        Ok(config) => {
+            tracing::info!(files = ?paths, "configuration loaded");
+            config
+        }
         Err(err) => {
             eprintln!("error: invalid configuration: {err}");
             return ExitCode::FAILURE;

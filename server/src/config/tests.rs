@@ -503,3 +503,28 @@ fn repository_app_config_and_production_layer_load() {
         "postgres://greenroom:pw@postgres:5432/greenroom"
     );
 }
+
+#[test]
+fn listen_accepts_backstage_string_forms() {
+    let listen = |v: serde_json::Value| {
+        config_from(json!({"backend": {"listen": v}})).map(|c| c.backend.listen)
+    };
+    let l = listen(json!(":7100")).unwrap();
+    assert_eq!((l.host.as_str(), l.port), ("0.0.0.0", 7100));
+    let l = listen(json!("127.0.0.1:7200")).unwrap();
+    assert_eq!((l.host.as_str(), l.port), ("127.0.0.1", 7200));
+    let l = listen(json!("7300")).unwrap();
+    assert_eq!(l.port, 7300);
+    let err = listen(json!("localhost:http")).unwrap_err().to_string();
+    assert!(
+        err.starts_with("backend.listen: invalid value: string \"localhost:http\""),
+        "{err}"
+    );
+    let err = listen(json!({"port": 1, "hots": "x"}))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("backend.listen.hots: unknown field"),
+        "{err}"
+    );
+}
