@@ -41,12 +41,14 @@ pub fn read_config_file(path: &Path, env: &Env) -> Result<Value, ConfigError> {
 }
 
 /// Parses YAML (a JSON document is valid YAML too). serde-saphyr's default budget
-/// refuses alias bombs and oversized documents.
+/// refuses alias bombs and oversized documents. Error snippets are off: a
+/// config file's lines may hold secrets and errors end up in logs.
 fn parse_document(path: &Path, text: &str) -> Result<Value, ConfigError> {
     if text.trim().is_empty() {
         return Ok(Value::Null);
     }
-    serde_saphyr::from_str::<Value>(text).map_err(|e| ConfigError::Parse {
+    let options = serde_saphyr::options! { with_snippet: false };
+    serde_saphyr::from_str_with_options::<Value>(text, options).map_err(|e| ConfigError::Parse {
         file: path.to_path_buf(),
         message: e.to_string(),
     })

@@ -263,11 +263,19 @@ fn wrong_type_error_names_the_path() {
 #[test]
 fn yaml_syntax_error_names_the_file() {
     let dir = tempfile::tempdir().unwrap();
-    let file = write(&dir, "broken.yaml", "app: [unclosed\n");
+    let file = write(
+        &dir,
+        "broken.yaml",
+        "backend:\n  auth: {keys: [{secret: hunter2-secret}]}\napp: [unclosed\n",
+    );
     let err = load_err(&[file], &no_env());
     assert!(
         err.starts_with("failed to parse config file") && err.contains("broken.yaml"),
         "{err}"
+    );
+    assert!(
+        !err.contains("hunter2-secret"),
+        "no source snippet in errors: {err}"
     );
     let err = load_err(&[dir.path().join("missing.yaml")], &no_env());
     assert!(
