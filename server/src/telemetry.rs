@@ -2,6 +2,8 @@
 //! `GREENROOM_LOG_FORMAT=json` (for log shippers); the level filter comes from
 //! `RUST_LOG` (default `info`).
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::{fmt, EnvFilter};
 
 /// The variable that selects the output format.
@@ -28,7 +30,12 @@ impl LogFormat {
 pub fn init() {
     let format = LogFormat::from_env_value(std::env::var(LOG_FORMAT_VAR).ok().as_deref());
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Colours only for a terminal: piped logs stay plain text.
+    let ansi = std::io::stderr().is_terminal();
+    let builder = fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi);
     // `try_init` fails only when a subscriber is already set: keep the first.
     let _ = match format {
         LogFormat::Json => builder

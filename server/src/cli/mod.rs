@@ -18,7 +18,12 @@ use clap::{Args, Parser, Subcommand};
     long_about = "Greenroom developer portal: a Backstage-compatible catalog API and web UI in one binary.\n\n\
                   Without a subcommand it runs `serve`, so `greenroom --config FILE` starts the server.",
     args_conflicts_with_subcommands = true,
-    after_help = "Environment:\n  \
+    after_help = "Examples:\n  \
+                  greenroom                                   serve with ./app-config.yaml (+ app-config.local.yaml)\n  \
+                  greenroom --config app-config.yaml --config prod.yaml\n  \
+                  greenroom catalog validate catalog-info.yaml\n  \
+                  greenroom catalog validate services/ --against http://localhost:7007\n\n\
+                  Environment:\n  \
                   RUST_LOG              log filter, e.g. `info` (default) or `greenroom=debug,info`\n  \
                   GREENROOM_LOG_FORMAT  `json` for one JSON object per log line\n  \
                   APP_CONFIG_<a>_<b>    overrides config key a.b (value parsed as JSON when possible)"
@@ -68,7 +73,8 @@ pub fn main() -> ExitCode {
 
 fn serve(args: ServeArgs) -> ExitCode {
     crate::telemetry::init();
-    let paths = if args.config.is_empty() {
+    let defaults = args.config.is_empty();
+    let paths = if defaults {
         crate::config::default_paths()
     } else {
         args.config
@@ -80,6 +86,11 @@ fn serve(args: ServeArgs) -> ExitCode {
         }
         Err(err) => {
             eprintln!("error: invalid configuration: {err}");
+            if defaults && matches!(err, crate::config::ConfigError::Read { .. }) {
+                eprintln!(
+                    "hint: run from the directory holding app-config.yaml, or pass --config FILE"
+                );
+            }
             return ExitCode::FAILURE;
         }
     };
@@ -93,8 +104,8 @@ fn serve(args: ServeArgs) -> ExitCode {
     match runtime.block_on(crate::serve(config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
+            // Logged (not printed) so JSON log shippers see it too.
             tracing::error!(error = format!("{err:#}"), "server stopped with an error");
-            eprintln!("error: {err:#}");
             ExitCode::FAILURE
         }
     }

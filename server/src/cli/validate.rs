@@ -24,7 +24,7 @@ pub struct ValidateArgs {
     pub paths: Vec<PathBuf>,
     /// Base URL of a running catalog (e.g. http://localhost:7007): also check
     /// that every entity referenced by spec.owner, spec.system, spec.domain,
-    /// spec.subcomponentOf, spec.providesApis, spec.consumesApis and
+    /// spec.subcomponentOf, spec.subdomainOf, spec.providesApis, spec.consumesApis and
     /// spec.dependsOn exists there or in the validated files.
     #[arg(long, value_name = "URL")]
     pub against: Option<String>,
