@@ -1,1 +1,5 @@
-fn main() {}
+//! The `greenroom` binary: all behaviour lives in the library's `cli` module.
+
+fn main() -> std::process::ExitCode {
+    greenroom::cli::main()
+}
