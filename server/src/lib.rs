@@ -3,4 +3,5 @@
 pub mod catalog;
 pub mod config;
 pub mod permissions;
+pub mod spa;
 pub mod state;
