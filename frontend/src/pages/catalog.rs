@@ -128,9 +128,11 @@ fn EntityTable(page: EntitiesPage, kind: Option<String>) -> impl IntoView {
                 </tbody>
             </table>
         </div>
+        // Plain anchors (the router still handles the click): `<A>` would mark
+        // every /catalog link as the current page.
         <nav class="pager" aria-label="Pages">
-            {prev.map(|href| view! { <A href=href attr:rel="prev">"← Previous page"</A> })}
-            {next.map(|href| view! { <A href=href attr:rel="next">"Next page →"</A> })}
+            {prev.map(|href| view! { <a href=href rel="prev">"← Previous page"</a> })}
+            {next.map(|href| view! { <a href=href rel="next">"Next page →"</a> })}
         </nav>
     }
     .into_any()

@@ -27,7 +27,9 @@ pub fn EntityPage() -> impl IntoView {
     });
     view! {
         <section class="page entity">
-            <p class="breadcrumbs"><A href="/catalog">"Catalog"</A> " / "</p>
+            <nav class="breadcrumbs" aria-label="Breadcrumbs">
+                <a href="/catalog">"Catalog"</a>
+            </nav>
             {load_view(entity, "entity", |entity| view! { <EntityDetails entity=entity /> })}
         </section>
     }
