@@ -203,8 +203,8 @@ mod tests {
     #[test]
     fn later_pages_send_only_the_cursor() {
         assert_eq!(
-            entities_url(Some("Component"), Some("eyJ+a/b=")),
-            "/api/catalog/entities/by-query?limit=50&cursor=eyJ~a%2Fb%3D"
+            entities_url(Some("Component"), Some("eyJ+a/b=~")),
+            "/api/catalog/entities/by-query?limit=50&cursor=eyJ%2Ba%2Fb%3D~"
         );
     }
 
