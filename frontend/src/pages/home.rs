@@ -1,0 +1,22 @@
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    view! {
+        <section class="page home">
+            <h1>"Welcome to Greenroom"</h1>
+            <p class="lead">"Your developer portal: every service, API, team and resource in one catalog."</p>
+            <ul class="cards">
+                <li class="card">
+                    <h2><A href="/catalog">"Software catalog"</A></h2>
+                    <p>"Browse components, APIs, systems, groups and users, filtered by kind."</p>
+                </li>
+                <li class="card">
+                    <h2><a href="/api/catalog/entities/by-query?limit=20">"Catalog API"</a></h2>
+                    <p>"The Backstage-compatible REST API under " <code>"/api/catalog"</code> "."</p>
+                </li>
+            </ul>
+        </section>
+    }
+}

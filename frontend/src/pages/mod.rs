@@ -1,0 +1,6 @@
+//! One module per route.
+
+pub mod catalog;
+pub mod entity;
+pub mod home;
+pub mod not_found;
