@@ -381,34 +381,80 @@ describe('getEntities', () => {
     ]);
   });
 
-  it('order sorts by one or more fields', async () => {
+  it('order sorts by a field, ascending or descending', async () => {
     const desc = await catalog.getEntities({
       filter: { kind: 'component' },
       order: { field: 'spec.type', order: 'desc' },
     });
     assert.deepEqual(names(desc.items), ['artist-web', 'artist-service', 'playback-lib']);
-    const two = await catalog.getEntities({
-      filter: { kind: ['component', 'api'] },
+    const asc = await catalog.getEntities({
+      filter: { kind: 'component' },
+      order: { field: 'spec.type', order: 'asc' },
+    });
+    assert.deepEqual(names(asc.items), ['playback-lib', 'artist-service', 'artist-web']);
+  });
+
+  // Backstage answers an unpaginated GET /entities through its by-query path,
+  // which applies only the first order field; with limit/offset it applies all.
+  it('with limit/offset, every order field applies in turn', async () => {
+    const filter = { kind: ['component', 'api'] };
+    const both = await catalog.getEntities({
+      filter,
       order: [
         { field: 'kind', order: 'desc' },
         { field: 'metadata.name', order: 'desc' },
       ],
+      limit: 10,
     });
-    assert.deepEqual(refs(two.items), [
+    assert.deepEqual(refs(both.items), [
       'component:default/playback-lib',
       'component:default/artist-web',
       'component:default/artist-service',
       'api:default/playback-api',
       'api:default/artist-api',
     ]);
+    const mixed = await catalog.getEntities({
+      filter,
+      order: [
+        { field: 'kind', order: 'asc' },
+        { field: 'metadata.name', order: 'asc' },
+      ],
+      offset: 0,
+    });
+    assert.deepEqual(refs(mixed.items), [
+      'api:default/artist-api',
+      'api:default/playback-api',
+      'component:default/artist-service',
+      'component:default/artist-web',
+      'component:default/playback-lib',
+    ]);
   });
 
-  it('entities lacking the order field come last in either direction', async () => {
+  it('without limit/offset, the first order field decides', async () => {
+    const { items } = await catalog.getEntities({
+      filter: { kind: ['component', 'api'] },
+      order: [
+        { field: 'kind', order: 'asc' },
+        { field: 'metadata.name', order: 'desc' },
+      ],
+    });
+    assert.deepEqual(
+      items.map(e => e.kind),
+      ['API', 'API', 'Component', 'Component', 'Component'],
+    );
+  });
+
+  it('entities lacking the order field come last when paginated, and are left out otherwise', async () => {
     const filter = { kind: ['component', 'group'] };
-    const asc = await catalog.getEntities({ filter, order: { field: 'spec.lifecycle', order: 'asc' } });
-    assert.deepEqual(names(asc.items), ['playback-lib', 'artist-web', 'artist-service', 'team-a']);
-    const desc = await catalog.getEntities({ filter, order: { field: 'spec.lifecycle', order: 'desc' } });
-    assert.deepEqual(names(desc.items), ['artist-service', 'artist-web', 'playback-lib', 'team-a']);
+    for (const [order, expected] of [
+      ['asc', ['playback-lib', 'artist-web', 'artist-service']],
+      ['desc', ['artist-service', 'artist-web', 'playback-lib']],
+    ]) {
+      const paged = await catalog.getEntities({ filter, order: { field: 'spec.lifecycle', order }, limit: 10 });
+      assert.deepEqual(names(paged.items), [...expected, 'team-a'], `${order}, paginated`);
+      const streamed = await catalog.getEntities({ filter, order: { field: 'spec.lifecycle', order } });
+      assert.deepEqual(names(streamed.items), expected, `${order}, unpaginated`);
+    }
   });
 
   it('limit and offset page through the ordered list', async () => {
@@ -423,10 +469,11 @@ describe('getEntities', () => {
 });
 
 describe('getEntitiesByRefs', () => {
+  // Refs are matched case-insensitively (the catalog lower-cases them).
   const requested = [
     'component:default/artist-web',
     'component:default/does-not-exist',
-    'api:default/artist-api',
+    'API:default/Artist-API',
   ];
 
   it('returns entities in request order, undefined for a missing ref', async () => {
@@ -906,7 +953,7 @@ describe('bad requests surface as client errors', () => {
     await assertResponseError(catalog.getEntities({ fields: ['spec.dependsOn[0]'] }), {
       statusCode: 400,
       name: 'InputError',
-      message: /array type fields are not supported/i,
+      message: 'Invalid field "spec.dependsOn[0]", array type fields are not supported',
     });
   });
 });
