@@ -607,6 +607,71 @@ describe('queryEntities', () => {
   });
 });
 
+describe('streamEntities', () => {
+  it('yields every page by following nextCursor', async () => {
+    const pages = [];
+    for await (const page of catalog.streamEntities({
+      filter: { kind: 'component' },
+      orderFields: { field: 'metadata.name', order: 'asc' },
+      pageSize: 2,
+    })) {
+      pages.push(names(page));
+    }
+    assert.deepEqual(pages, [['artist-service', 'artist-web'], ['playback-lib']]);
+  });
+});
+
+// Newer clients send predicate queries to the POST endpoints.
+describe('predicate queries', () => {
+  it('queryEntities with query pages through POST /entities/by-query', async () => {
+    const query = { kind: 'component', 'spec.type': { $in: ['service', 'website'] } };
+    const orderFields = { field: 'metadata.name', order: 'desc' };
+    const first = await catalog.queryEntities({ query, orderFields, limit: 1 });
+    assert.deepEqual(names(first.items), ['artist-web']);
+    assert.equal(first.totalItems, 2);
+    assert.equal(typeof first.pageInfo.nextCursor, 'string');
+    const second = await catalog.queryEntities({ cursor: first.pageInfo.nextCursor, limit: 1 });
+    assert.deepEqual(names(second.items), ['artist-service']);
+    assert.equal(second.pageInfo.nextCursor, undefined);
+  });
+
+  it('$exists, $not and $any combine', async () => {
+    const { items } = await catalog.queryEntities({
+      query: {
+        $all: [
+          { kind: 'component' },
+          { $not: { 'spec.system': { $exists: true } } },
+          { $any: [{ 'metadata.tags': 'java' }, { 'metadata.tags': 'frontend' }] },
+        ],
+      },
+      orderFields: { field: 'metadata.name', order: 'asc' },
+    });
+    assert.deepEqual(names(items), ['playback-lib']);
+  });
+
+  it('getEntityFacets with query uses POST /entity-facets', async () => {
+    const response = await catalog.getEntityFacets({
+      facets: ['spec.lifecycle'],
+      query: { kind: { $in: ['component', 'api'] } },
+    });
+    const sorted = [...response.facets['spec.lifecycle']].sort((a, b) => (a.value < b.value ? -1 : 1));
+    assert.deepEqual(sorted, [
+      { value: 'deprecated', count: 1 },
+      { value: 'experimental', count: 2 },
+      { value: 'production', count: 2 },
+    ]);
+  });
+
+  it('getEntitiesByRefs with query blanks non-matching slots', async () => {
+    const { items } = await catalog.getEntitiesByRefs({
+      entityRefs: ['component:default/artist-web', 'api:default/artist-api', 'user:default/bob'],
+      query: { kind: { $in: ['api', 'user'] } },
+      fields: ['metadata.name'],
+    });
+    assert.deepEqual(items, [undefined, { metadata: { name: 'artist-api' } }, { metadata: { name: 'bob' } }]);
+  });
+});
+
 describe('getEntityByRef', () => {
   it('accepts string refs with and without namespace, in any case', async () => {
     const expected = FILE['component:default/artist-service'];
@@ -795,6 +860,13 @@ describe('locations', () => {
     assert.equal(await catalog.getLocationByRef(`url:${FIXTURE_BASE_URL}/not-registered.yaml`), undefined);
     assert.deepEqual(await catalog.getLocationById(registered.id), registered);
     assert.equal(await catalog.getLocationById(randomUUID()), undefined);
+  });
+
+  it('queryLocations and streamLocations return the location', async () => {
+    assert.deepEqual(await catalog.queryLocations(), { items: [registered], totalItems: 1, pageInfo: {} });
+    const pages = [];
+    for await (const page of catalog.streamLocations()) pages.push(page);
+    assert.deepEqual(pages, [[registered]]);
   });
 
   it('getLocationByEntity finds the registered origin of an entity', async () => {
