@@ -2,3 +2,4 @@
 //! measurement helpers used by the `catalog-bench` command.
 
 pub mod check;
+pub mod generate;
