@@ -444,11 +444,7 @@ impl CatalogPlan {
         let mut entity = envelope(
             "Component",
             &name,
-            &format!(
-                "{} {component_type} of the {} area.",
-                title_case(&name),
-                NOUNS[i % NOUNS.len()]
-            ),
+            &format!("A {component_type} in the {} area.", NOUNS[i % NOUNS.len()]),
             spec,
         );
         let metadata = &mut entity["metadata"];
