@@ -73,7 +73,10 @@ impl ServerProcess {
             bail!(
                 "the server exited early ({status}); last lines of {}:\n{}",
                 self.log_file.display(),
-                log_tail(&self.log_file, 30)
+                match log_tail(&self.log_file, 30) {
+                    tail if tail.is_empty() => "(the log is empty)".to_string(),
+                    tail => tail,
+                }
             );
         }
         Ok(())
