@@ -396,14 +396,14 @@ async fn measure_latencies(
 }
 
 /// `opts.warmup` untimed calls, then `opts.samples` sequential timed calls.
-async fn sample<'a, F, Fut>(
+async fn sample<F, Fut>(
     opts: &Options,
     server: &mut ServerProcess,
     mut call: F,
 ) -> anyhow::Result<LatencySummary>
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<(Duration, Vec<u8>)>> + 'a,
+    Fut: std::future::Future<Output = anyhow::Result<(Duration, Vec<u8>)>>,
 {
     for _ in 0..opts.warmup {
         call().await?;
