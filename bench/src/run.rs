@@ -176,9 +176,11 @@ async fn measure(
     let sampler = tokio::spawn(sample_rss(server.pid, peak_rss.clone()));
     let outcome = measure_running(opts, plan, port, &mut server, spawned, &peak_rss).await;
     sampler.abort();
+    // An exited server's error already quotes the log; others get it here.
+    let exited = matches!(server.exited(), Ok(Some(_)));
     let outcome = outcome.map_err(|e| {
         let log = log_tail(&server.log_file, 20);
-        if log.is_empty() {
+        if exited || log.is_empty() {
             e
         } else {
             e.context(format!("server log (last lines):\n{log}"))
