@@ -1,0 +1,196 @@
+//! HTTP calls against the server under test: the stitched-entity count and
+//! timed GETs. Only loopback URLs are built here.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use serde_json::Value;
+use url::Url;
+
+pub struct Api {
+    client: reqwest::Client,
+    base: Url,
+}
+
+impl Api {
+    /// A client for `http://127.0.0.1:<port>` with a per-request timeout.
+    pub fn new(port: u16, timeout: Duration) -> anyhow::Result<Self> {
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(Duration::from_secs(2))
+            .no_proxy()
+            .build()
+            .context("cannot build the HTTP client")?;
+        let base = Url::parse(&format!("http://127.0.0.1:{port}/"))?;
+        Ok(Self { client, base })
+    }
+
+    /// `path` (absolute, without query) plus `query` pairs, percent-encoded.
+    pub fn url(&self, path: &str, query: &[(&str, &str)]) -> anyhow::Result<Url> {
+        let mut url = self.base.join(path.trim_start_matches('/'))?;
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        Ok(url)
+    }
+
+    /// How many stitched entities of `kinds` the catalog serves: `totalItems`
+    /// of `/entities/by-query` with one OR-ed `filter=kind=<k>` per kind.
+    pub async fn count_entities(&self, kinds: &[&str]) -> anyhow::Result<u64> {
+        let filters: Vec<String> = kinds
+            .iter()
+            .map(|k| format!("kind={}", k.to_lowercase()))
+            .collect();
+        let mut query = vec![("limit", "1"), ("totalItems", "include")];
+        query.extend(filters.iter().map(|f| ("filter", f.as_str())));
+        let url = self.url("/api/catalog/entities/by-query", &query)?;
+        let (_, body) = self.timed_get(&url).await?;
+        let page: Value = serde_json::from_slice(&body)
+            .with_context(|| format!("GET {url} did not return JSON"))?;
+        page.get("totalItems")
+            .and_then(Value::as_u64)
+            .with_context(|| format!("GET {url} returned no numeric totalItems"))
+    }
+
+    /// GETs `url`, reading the whole body inside the timed span. Anything but
+    /// 200 is an error quoting the start of the body.
+    pub async fn timed_get(&self, url: &Url) -> anyhow::Result<(Duration, Vec<u8>)> {
+        let started = Instant::now();
+        let response = self
+            .client
+            .get(url.clone())
+            .send()
+            .await
+            .with_context(|| format!("GET {url} failed"))?;
+        let status = response.status();
+        let body = response
+            .bytes()
+            .await
+            .with_context(|| format!("GET {url}: reading the body failed"))?;
+        let elapsed = started.elapsed();
+        if status != reqwest::StatusCode::OK {
+            let text = String::from_utf8_lossy(&body);
+            let snippet: String = text.chars().take(300).collect();
+            bail!("GET {url} returned {status}: {snippet}");
+        }
+        Ok((elapsed, body.to_vec()))
+    }
+
+    /// Timed GET whose body must be JSON.
+    pub async fn timed_get_json(&self, url: &Url) -> anyhow::Result<(Duration, Value)> {
+        let (elapsed, body) = self.timed_get(url).await?;
+        let json = serde_json::from_slice(&body)
+            .with_context(|| format!("GET {url} did not return JSON"))?;
+        Ok((elapsed, json))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    /// Answers every request with `status` and `body`; records request lines.
+    async fn fake_server(
+        status: &'static str,
+        body: &'static str,
+    ) -> (u16, Arc<Mutex<Vec<String>>>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut buf = vec![0u8; 8192];
+                let mut read = 0;
+                while !buf[..read].windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buf[read..]).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => read += n,
+                    }
+                }
+                let request = String::from_utf8_lossy(&buf[..read]).to_string();
+                log.lock()
+                    .unwrap()
+                    .push(request.lines().next().unwrap_or_default().to_string());
+                let response = format!(
+                    "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(response.as_bytes()).await;
+            }
+        });
+        (port, seen)
+    }
+
+    #[tokio::test]
+    async fn count_reads_total_items_with_one_filter_per_kind() {
+        let (port, seen) =
+            fake_server("200 OK", r#"{"items":[],"totalItems":1234,"pageInfo":{}}"#).await;
+        let api = Api::new(port, Duration::from_secs(5)).unwrap();
+        assert_eq!(
+            api.count_entities(&["Component", "API"]).await.unwrap(),
+            1234
+        );
+        let line = seen.lock().unwrap()[0].clone();
+        assert_eq!(
+            line,
+            "GET /api/catalog/entities/by-query?limit=1&totalItems=include&filter=kind%3Dcomponent&filter=kind%3Dapi HTTP/1.1"
+        );
+    }
+
+    #[tokio::test]
+    async fn non_200_answers_are_errors_with_the_body() {
+        let (port, _) = fake_server(
+            "401 Unauthorized",
+            r#"{"error":{"name":"AuthenticationError"}}"#,
+        )
+        .await;
+        let api = Api::new(port, Duration::from_secs(5)).unwrap();
+        let err = api
+            .count_entities(&["Component"])
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("401 Unauthorized"), "{err}");
+        assert!(err.contains("AuthenticationError"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_page_without_total_items_is_an_error() {
+        let (port, _) = fake_server("200 OK", r#"{"items":[]}"#).await;
+        let api = Api::new(port, Duration::from_secs(5)).unwrap();
+        let err = api
+            .count_entities(&["Component"])
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no numeric totalItems"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_closed_port_is_a_connection_error() {
+        let port = crate::server::free_port().unwrap();
+        let api = Api::new(port, Duration::from_secs(2)).unwrap();
+        let url = api.url("/api/catalog/entities", &[]).unwrap();
+        let err = api.timed_get(&url).await.unwrap_err().to_string();
+        assert!(err.contains("failed"), "{err}");
+    }
+
+    #[test]
+    fn urls_encode_query_values() {
+        let api = Api::new(7007, Duration::from_secs(1)).unwrap();
+        let url = api
+            .url(
+                "/api/catalog/entities/by-query",
+                &[("orderField", "metadata.name,asc"), ("cursor", "a+b/c=")],
+            )
+            .unwrap();
+        assert_eq!(
+            url.as_str(),
+            "http://127.0.0.1:7007/api/catalog/entities/by-query?orderField=metadata.name%2Casc&cursor=a%2Bb%2Fc%3D"
+        );
+    }
+}

@@ -1,0 +1,173 @@
+//! Starts the real `greenroom` binary as a child process and makes sure it
+//! dies with the benchmark: `kill_on_drop` covers early returns and panics,
+//! [`ServerProcess::stop`] the normal path.
+
+use std::path::{Path, PathBuf};
+use std::process::{ExitStatus, Stdio};
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use tokio::process::{Child, Command};
+
+/// A free TCP port on 127.0.0.1 (bound, read, released: the server binds it
+/// right after, so a collision needs another process to grab it in between).
+pub fn free_port() -> anyhow::Result<u16> {
+    let listener =
+        std::net::TcpListener::bind("127.0.0.1:0").context("cannot bind a loopback port")?;
+    Ok(listener.local_addr()?.port())
+}
+
+pub struct ServerProcess {
+    child: Child,
+    pub pid: u32,
+    pub log_file: PathBuf,
+}
+
+impl ServerProcess {
+    /// Runs `bin --config <config>` in `workdir`, stdout and stderr appended
+    /// to `log_file`. `RUST_LOG` defaults to `warn` so per-entity logging does
+    /// not dominate the measurement.
+    pub fn start(
+        bin: &Path,
+        config: &Path,
+        workdir: &Path,
+        log_file: &Path,
+    ) -> anyhow::Result<Self> {
+        let log = std::fs::File::create(log_file)
+            .with_context(|| format!("cannot create server log {}", log_file.display()))?;
+        let log_err = log.try_clone()?;
+        let mut command = Command::new(bin);
+        command
+            .arg("--config")
+            .arg(config)
+            .current_dir(workdir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(log))
+            .stderr(Stdio::from(log_err))
+            .kill_on_drop(true);
+        if std::env::var_os("RUST_LOG").is_none() {
+            command.env("RUST_LOG", "warn");
+        }
+        let child = command
+            .spawn()
+            .with_context(|| format!("cannot start server binary {}", bin.display()))?;
+        let pid = child
+            .id()
+            .context("server exited before its pid could be read")?;
+        Ok(Self {
+            child,
+            pid,
+            log_file: log_file.to_path_buf(),
+        })
+    }
+
+    /// `Some(status)` when the server has exited.
+    pub fn exited(&mut self) -> anyhow::Result<Option<ExitStatus>> {
+        Ok(self.child.try_wait()?)
+    }
+
+    /// Fails with the exit status and the end of the log when the server has
+    /// exited; Ok while it runs.
+    pub fn ensure_running(&mut self) -> anyhow::Result<()> {
+        if let Some(status) = self.exited()? {
+            bail!(
+                "the server exited early ({status}); last lines of {}:\n{}",
+                self.log_file.display(),
+                match log_tail(&self.log_file, 30) {
+                    tail if tail.is_empty() => "(the log is empty)".to_string(),
+                    tail => tail,
+                }
+            );
+        }
+        Ok(())
+    }
+
+    /// Kills the server and waits (bounded) for it to be reaped.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if self.exited()?.is_none() {
+            self.child.start_kill().context("cannot kill the server")?;
+            tokio::time::timeout(Duration::from_secs(10), self.child.wait())
+                .await
+                .context("the server did not exit within 10 s of being killed")??;
+        }
+        Ok(())
+    }
+}
+
+/// The last `lines` lines of a text file (empty when unreadable).
+pub fn log_tail(path: &Path, lines: usize) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn free_port_is_bindable() {
+        let port = free_port().unwrap();
+        assert_ne!(port, 0);
+        std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+    }
+
+    #[test]
+    fn log_tail_keeps_the_last_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log");
+        std::fs::write(&path, "a\nb\nc\nd\n").unwrap();
+        assert_eq!(log_tail(&path, 2), "c\nd");
+        assert_eq!(log_tail(&path, 10), "a\nb\nc\nd");
+        assert_eq!(log_tail(&dir.path().join("missing"), 3), "");
+    }
+
+    #[tokio::test]
+    async fn a_server_that_exits_is_reported_with_its_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("fake-server.sh");
+        std::fs::write(&script, "#!/bin/sh\necho \"bad config: $2\" >&2\nexit 3\n").unwrap();
+        make_executable(&script);
+        let log = dir.path().join("server.log");
+        let mut server =
+            ServerProcess::start(&script, Path::new("cfg.yaml"), dir.path(), &log).unwrap();
+        let mut err = None;
+        for _ in 0..100 {
+            if let Err(e) = server.ensure_running() {
+                err = Some(e.to_string());
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let err = err.expect("the fake server should have exited");
+        assert!(err.contains("exit status: 3"), "{err}");
+        assert!(err.contains("bad config: cfg.yaml"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn stop_kills_a_running_server() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("sleeper.sh");
+        std::fs::write(&script, "#!/bin/sh\nexec sleep 600\n").unwrap();
+        make_executable(&script);
+        let mut server = ServerProcess::start(
+            &script,
+            Path::new("cfg.yaml"),
+            dir.path(),
+            &dir.path().join("log"),
+        )
+        .unwrap();
+        server.ensure_running().unwrap();
+        let pid = server.pid;
+        server.stop().await.unwrap();
+        assert!(
+            !Path::new(&format!("/proc/{pid}")).exists(),
+            "pid {pid} still alive"
+        );
+    }
+
+    fn make_executable(path: &Path) {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+}
