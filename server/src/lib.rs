@@ -21,7 +21,9 @@ use axum::Router;
 use greenroom_store::{CatalogStore, SqlStore};
 use tokio_util::sync::CancellationToken;
 
-use crate::catalog::processing::{config_location_entities, Engine, Pipeline, CONFIG_LOCATIONS_PROVIDER};
+use crate::catalog::processing::{
+    config_location_entities, Engine, Pipeline, CONFIG_LOCATIONS_PROVIDER,
+};
 use crate::catalog::readers::CompositeReader;
 use crate::config::{Config, DatabaseTarget, SqliteLocation};
 use crate::ops::HealthChecks;
@@ -32,7 +34,9 @@ use crate::state::AppState;
 /// with the default seams: the composite URL reader and the allow-all policy.
 pub async fn connect(config: Config) -> anyhow::Result<AppState> {
     let target = config.database()?;
-    target.ensure_directory().context("creating the database directory")?;
+    target
+        .ensure_directory()
+        .context("creating the database directory")?;
     let store: Arc<dyn CatalogStore> = match &target {
         DatabaseTarget::Sqlite(SqliteLocation::Memory) => Arc::new(SqlStore::sqlite(None).await?),
         DatabaseTarget::Sqlite(SqliteLocation::File(path)) => Arc::new(
@@ -47,7 +51,8 @@ pub async fn connect(config: Config) -> anyhow::Result<AppState> {
         ),
     };
     let reader = Arc::new(CompositeReader::from_config(&config));
-    let pipeline = Pipeline::try_new(&config, reader).map_err(|e| anyhow::anyhow!("invalid catalog configuration: {e}"))?;
+    let pipeline = Pipeline::try_new(&config, reader)
+        .map_err(|e| anyhow::anyhow!("invalid catalog configuration: {e}"))?;
     Ok(AppState {
         config: Arc::new(config),
         store,
@@ -62,7 +67,13 @@ pub fn app(state: AppState, dist_dir: PathBuf) -> Router {
     let store = state.store.clone();
     let checks = HealthChecks::new().with_fn("database", move || {
         let store = store.clone();
-        async move { store.change_sequence().await.map(|_| ()).map_err(|e| e.to_string()) }
+        async move {
+            store
+                .change_sequence()
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        }
     });
     Router::new()
         .nest("/api/catalog", catalog::api::router())
@@ -74,19 +85,33 @@ pub fn app(state: AppState, dist_dir: PathBuf) -> Router {
 
 /// Where the built single-page app lives (`GREENROOM_DIST_DIR`, default `dist`).
 pub fn dist_dir() -> PathBuf {
-    std::env::var_os("GREENROOM_DIST_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("dist"))
+    std::env::var_os("GREENROOM_DIST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("dist"))
 }
 
 /// Serves `state` on `listener` until `shutdown` fires: registers the
 /// configured locations, runs the processing engine and keeps the entity
 /// gauges current.
-pub async fn run(state: AppState, listener: tokio::net::TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
+pub async fn run(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     state
         .store
-        .replace_provider_entities(CONFIG_LOCATIONS_PROVIDER, config_location_entities(&state.config))
+        .replace_provider_entities(
+            CONFIG_LOCATIONS_PROVIDER,
+            config_location_entities(&state.config),
+        )
         .await
         .context("registering catalog.locations")?;
-    let engine = Engine::spawn(state.store.clone(), state.pipeline.clone(), &state.config, shutdown.clone());
+    let engine = Engine::spawn(
+        state.store.clone(),
+        state.pipeline.clone(),
+        &state.config,
+        shutdown.clone(),
+    );
     let gauges = tokio::spawn(update_entity_gauges(state.store.clone(), shutdown.clone()));
     let addr = listener.local_addr()?;
     tracing::info!(%addr, base_url = %state.config.base_url(), "greenroom listening");
@@ -118,9 +143,14 @@ async fn update_entity_gauges(store: Arc<dyn CatalogStore>, shutdown: Cancellati
 
 /// `greenroom serve`: bind the configured address and run until Ctrl-C or SIGTERM.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
-    let addr = format!("{}:{}", config.backend.listen.host, config.backend.listen.port);
+    let addr = format!(
+        "{}:{}",
+        config.backend.listen.host, config.backend.listen.port
+    );
     let state = connect(config).await?;
-    let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("binding {addr}"))?;
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
     let shutdown = CancellationToken::new();
     let signal = shutdown.clone();
     tokio::spawn(async move {
@@ -135,7 +165,8 @@ async fn wait_for_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signal handler");
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("signal handler");
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

@@ -815,7 +815,8 @@ async fn duplicate_locations_conflict_unless_refresh() {
 #[tokio::test]
 async fn default_conflict_strategy_comes_from_config() {
     let mut config = test_config();
-    config.catalog.default_location_conflict_strategy = Some("refresh".into());
+    config.catalog.default_location_conflict_strategy =
+        Some(greenroom::config::LocationConflictStrategy::Refresh);
     let t = build(config, Arc::new(AllowAllPolicy)).await;
     let input = json!({"type": "url", "target": CATALOG_URL});
     let (_, first) = t.post("/locations", input.clone()).await;

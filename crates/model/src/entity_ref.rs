@@ -25,13 +25,21 @@ pub enum RefError {
 
 impl EntityRef {
     pub fn new(kind: &str, namespace: &str, name: &str) -> Self {
-        Self { kind: kind.to_string(), namespace: namespace.to_string(), name: name.to_string() }
+        Self {
+            kind: kind.to_string(),
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+        }
     }
 
     /// Parses a reference string. `default_kind` applies when the string has no
     /// `kind:` part (None means a kind is required); `default_namespace` when it
     /// has no `namespace/` part (for spec fields: the referring entity's namespace).
-    pub fn parse(s: &str, default_kind: Option<&str>, default_namespace: &str) -> Result<Self, RefError> {
+    pub fn parse(
+        s: &str,
+        default_kind: Option<&str>,
+        default_namespace: &str,
+    ) -> Result<Self, RefError> {
         let s_trim = s.trim();
         let colon = s_trim.find(':');
         let slash = s_trim.find('/');
@@ -70,7 +78,10 @@ impl EntityRef {
         let kind = entity.get("kind")?.as_str()?;
         let meta = entity.get("metadata")?.as_object()?;
         let name = meta.get("name")?.as_str()?;
-        let ns = meta.get("namespace").and_then(|v| v.as_str()).unwrap_or(DEFAULT_NAMESPACE);
+        let ns = meta
+            .get("namespace")
+            .and_then(|v| v.as_str())
+            .unwrap_or(DEFAULT_NAMESPACE);
         Some(Self::new(kind, ns, name))
     }
 }
@@ -92,7 +103,10 @@ mod tests {
         let r = EntityRef::parse("component:Foo", None, "default").unwrap();
         assert_eq!(r.canonical(), "component:default/foo");
         let r = EntityRef::parse("api:other/Petstore", Some("API"), "x").unwrap();
-        assert_eq!((r.kind.as_str(), r.namespace.as_str(), r.name.as_str()), ("api", "other", "Petstore"));
+        assert_eq!(
+            (r.kind.as_str(), r.namespace.as_str(), r.name.as_str()),
+            ("api", "other", "Petstore")
+        );
         // a colon after the first slash is part of the name, not a kind separator
         let r = EntityRef::parse("ns/a:b", Some("Component"), "default").unwrap();
         assert_eq!(r.name, "a:b");
@@ -100,7 +114,10 @@ mod tests {
 
     #[test]
     fn rejects_missing_kind_and_empty_parts() {
-        assert!(matches!(EntityRef::parse("foo", None, "default"), Err(RefError::MissingKind(_))));
+        assert!(matches!(
+            EntityRef::parse("foo", None, "default"),
+            Err(RefError::MissingKind(_))
+        ));
         assert!(EntityRef::parse(":foo", Some("x"), "default").is_err());
         assert!(EntityRef::parse("a:/foo", Some("x"), "default").is_err());
         assert!(EntityRef::parse("a:ns/", Some("x"), "default").is_err());

@@ -110,6 +110,10 @@ pub struct EntityQuery {
     pub page: Page,
     /// Whether to compute `total_items`.
     pub count_total: bool,
+    /// Apply every order field, keeping entities that lack one (sorted last).
+    /// Paginated GET /entities works this way; by-query and the unpaginated list
+    /// apply only the first field and drop entities lacking it, as Backstage does.
+    pub all_order_fields: bool,
 }
 
 pub use greenroom_model::filter::SortOrder;

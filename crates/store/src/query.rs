@@ -93,7 +93,26 @@ pub(crate) async fn query_entities(c: &mut Box<dyn Tx>, q: &EntityQuery) -> Resu
     let order = q.order.first();
     let mut f = FilterSql::new(1);
     let mut conds: Vec<String> = Vec::new();
+    // Extra sort columns for `all_order_fields`: one LEFT JOIN per field.
+    let mut extra_order = Vec::new();
     let from = match order {
+        Some(_) if q.all_order_fields => {
+            let mut from = "final_entities fe".to_string();
+            for (i, o) in q.order.iter().enumerate() {
+                let k = f.bind(Arg::from(o.field.to_lowercase()));
+                from.push_str(&format!(
+                    " LEFT JOIN search o{i} ON o{i}.entity_id = fe.entity_id AND o{i}.key = {k}"
+                ));
+                let dir = if o.order == SortOrder::Asc {
+                    "ASC"
+                } else {
+                    "DESC"
+                };
+                // Entities lacking the field sort last in either direction.
+                extra_order.push(format!("(o{i}.value IS NULL) ASC, o{i}.value {dir}"));
+            }
+            from
+        }
         Some(o) => {
             let k = f.bind(Arg::from(o.field.to_lowercase()));
             // Entities lacking the sort field are excluded (Backstage behaviour).
@@ -136,7 +155,8 @@ pub(crate) async fn query_entities(c: &mut Box<dyn Tx>, q: &EntityQuery) -> Resu
         None
     };
 
-    let sort_expr = if order.is_some() { "s.value" } else { "NULL" };
+    let sorted_by_join = order.is_some() && !q.all_order_fields;
+    let sort_expr = if sorted_by_join { "s.value" } else { "NULL" };
     let asc = order.map(|o| o.order == SortOrder::Asc).unwrap_or(true);
     let mut page_f = FilterSql {
         next: f.next_placeholder(),
@@ -169,7 +189,9 @@ pub(crate) async fn query_entities(c: &mut Box<dyn Tx>, q: &EntityQuery) -> Resu
         }
     };
     let dir = if asc != backwards { "ASC" } else { "DESC" };
-    let order_sql = if order.is_some() {
+    let order_sql = if !extra_order.is_empty() {
+        format!("ORDER BY {}, fe.entity_id ASC", extra_order.join(", "))
+    } else if sorted_by_join {
         format!("ORDER BY s.value {dir}, fe.entity_id {dir}")
     } else {
         format!("ORDER BY fe.entity_id {dir}")

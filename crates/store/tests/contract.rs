@@ -333,6 +333,37 @@ async fn pages_with_keyset_cursors_and_totals(store: &dyn CatalogStore) {
     assert_eq!(ft.total_items, Some(1));
 }
 
+async fn every_order_field_applies_with_missing_values_last(store: &dyn CatalogStore) {
+    seed_org(store).await;
+    let order = vec![
+        OrderField {
+            field: "spec.lifecycle".into(),
+            order: SortOrder::Desc,
+        },
+        OrderField {
+            field: "metadata.name".into(),
+            order: SortOrder::Asc,
+        },
+    ];
+    let page = store
+        .query_entities(&EntityQuery {
+            order,
+            all_order_fields: true,
+            page: Page::Offset {
+                offset: 0,
+                limit: 10,
+            },
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    // production (api-d, svc-b, web-c), experimental (svc-a), then team-a without a lifecycle.
+    assert_eq!(
+        names(&page.items),
+        vec!["api-d", "svc-b", "web-c", "svc-a", "team-a"]
+    );
+}
+
 async fn facets_and_refs(store: &dyn CatalogStore) {
     seed_org(store).await;
     let f = store
@@ -731,6 +762,7 @@ contract!(
     filters_or_and_exists_not_prefix,
     pages_with_keyset_cursors_and_totals,
     facets_and_refs,
+    every_order_field_applies_with_missing_values_last,
     location_key_conflicts_keep_the_first,
     orphans_are_marked_then_deleted,
     locations_add_conflict_and_delete_prunes_subtree,

@@ -258,6 +258,7 @@ async fn run(state: &AppState, request: ByQuery) -> Result<ByQueryResponse, ApiE
             }),
             page,
             count_total: known_total.is_none(),
+            all_order_fields: false,
         })
         .await?;
     let total_items = known_total.unwrap_or_else(|| result.total_items.unwrap_or(0));

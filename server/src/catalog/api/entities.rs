@@ -120,6 +120,7 @@ pub async fn list_entities(
             filter,
             order,
             full_text: None,
+            all_order_fields: paging.is_some(),
             page,
             count_total: false,
         })

@@ -146,15 +146,12 @@ fn on_conflict(state: &AppState, query: &QueryParams) -> Result<OnConflict, ApiE
     };
     match query.first("onConflict") {
         Some(raw) => parse(raw, "onConflict parameter"),
-        None => match state
-            .config
-            .catalog
-            .default_location_conflict_strategy
-            .as_deref()
-        {
-            Some(raw) => parse(raw, "catalog.defaultLocationConflictStrategy"),
-            None => Ok(OnConflict::Reject),
-        },
+        None => Ok(
+            match state.config.catalog.default_location_conflict_strategy {
+                Some(crate::config::LocationConflictStrategy::Refresh) => OnConflict::Refresh,
+                Some(crate::config::LocationConflictStrategy::Reject) | None => OnConflict::Reject,
+            },
+        ),
     }
 }
 

@@ -173,13 +173,15 @@ pub(crate) fn edit_url(target: &str, scm: Option<ScmKind>) -> Option<String> {
 
 /// The directory of a file URL (`./` resolved against it). On GitHub and GitLab
 /// the directory is shown as a `tree` URL.
+/// Like Backstage, only locations read through an SCM integration get one.
 pub(crate) fn source_dir_url(target: &str, scm: Option<ScmKind>) -> Option<String> {
+    let scm = scm?;
     let url = url::Url::parse(target).ok()?;
     let mut dir = url.join("./").ok()?;
     dir.set_query(url.query());
     let path = dir.path().to_string();
     let tree_path = match scm {
-        Some(ScmKind::Github) => {
+        ScmKind::Github => {
             let segments: Vec<&str> = path.trim_start_matches('/').splitn(4, '/').collect();
             if segments.len() >= 3 && segments[2] == "blob" {
                 let rest = segments.get(3).copied().unwrap_or("");
@@ -188,10 +190,9 @@ pub(crate) fn source_dir_url(target: &str, scm: Option<ScmKind>) -> Option<Strin
                 None
             }
         }
-        Some(ScmKind::Gitlab) => path
+        ScmKind::Gitlab => path
             .split_once("/-/blob/")
             .map(|(p, rest)| format!("{p}/-/tree/{rest}")),
-        None => None,
     };
     if let Some(tree_path) = tree_path {
         dir.set_path(&tree_path);
@@ -405,10 +406,7 @@ mod tests {
         let pinned = "https://github.com/acme/svc/blob/0123456789abcdef0123456789abcdef01234567/catalog-info.yaml";
         assert_eq!(edit_url(pinned, Some(ScmKind::Github)), None);
         assert_eq!(edit_url("https://example.com/c/x.yaml", None), None);
-        assert_eq!(
-            source_dir_url("https://example.com/c/x.yaml", None).unwrap(),
-            "https://example.com/c/"
-        );
+        assert_eq!(source_dir_url("https://example.com/c/x.yaml", None), None);
     }
 
     #[test]

@@ -577,9 +577,10 @@ async fn url_location_through_the_allow_list() {
         annotation_of(&processed, "backstage.io/view-url"),
         Some(target.as_str())
     );
+    // No SCM integration for this host: no source-location or edit-url (as Backstage).
     assert_eq!(
         annotation_of(&processed, "backstage.io/source-location"),
-        Some(format!("url:http://{web}/catalog/").as_str())
+        None
     );
     assert_eq!(annotation_of(&processed, "backstage.io/edit-url"), None);
 

@@ -145,6 +145,7 @@ pub(crate) fn integration(host: &str, api: &str, token: Option<&str>) -> ScmInte
         api_base_url: Some(api.into()),
         raw_base_url: None,
         base_url: None,
+        apps: None,
     }
 }
 
