@@ -30,6 +30,8 @@ pub struct SqlStore {
     conn: Connection,
     /// Facet results keyed by request, valid for one change sequence.
     facet_cache: Mutex<HashMap<String, (i64, Vec<(String, Vec<FacetCount>)>)>>,
+    /// `totalItems` of earlier queries, valid for one change sequence.
+    count_cache: query::CountCache,
 }
 
 pub(crate) fn now_ms() -> i64 {
@@ -68,6 +70,7 @@ impl SqlStore {
         Self {
             conn,
             facet_cache: Mutex::new(HashMap::new()),
+            count_cache: Default::default(),
         }
     }
 
@@ -374,15 +377,21 @@ async fn stitch_refs(tx: &mut Box<dyn Tx>, refs: &[(String, String)]) -> Result<
     let args = || only_refs.iter().map(Arg::from).collect::<Vec<_>>();
 
     let mut inputs: HashMap<String, StitchInput> = HashMap::new();
+    let mut not_ready: HashSet<String> = HashSet::new();
     for row in tx
         .rows(
             &format!(
-                "SELECT entity_ref, entity_id, processed_entity, unprocessed_entity, errors FROM refresh_state WHERE entity_ref IN ({ph})"
+                "SELECT entity_ref, entity_id, processed_entity, unprocessed_entity, errors, result_hash FROM refresh_state WHERE entity_ref IN ({ph})"
             ),
             args(),
         )
         .await?
     {
+        if row.text(5).is_none() {
+            // Not processed yet: it is queued again once it is.
+            not_ready.insert(row.string(0));
+            continue;
+        }
         let errors: Vec<ProcessingError> = row
             .text(4)
             .map(|e| serde_json::from_str(e).unwrap_or_default())
@@ -424,56 +433,50 @@ async fn stitch_refs(tx: &mut Box<dyn Tx>, refs: &[(String, String)]) -> Result<
         .iter()
         .map(|r| r.string(0))
         .collect();
-    let existing_hashes: HashMap<String, String> = tx
+    // (hash, entity id) of what is stitched now, by ref.
+    let existing: HashMap<String, (String, String)> = tx
         .rows(
-            &format!("SELECT entity_ref, hash FROM final_entities WHERE entity_ref IN ({ph})"),
+            &format!(
+                "SELECT entity_ref, hash, entity_id FROM final_entities WHERE entity_ref IN ({ph})"
+            ),
             args(),
         )
         .await?
         .iter()
-        .map(|r| (r.string(0), r.string(1)))
+        .map(|r| (r.string(0), (r.string(1), r.string(2))))
         .collect();
 
     let now = now_ms();
     let mut changed = 0usize;
     let mut search_rows: Vec<(String, SearchRow)> = Vec::new();
     let mut changed_ids: Vec<String> = Vec::new();
-    for (entity_ref, ticket) in refs {
-        // Only the holder of the current ticket may write; a re-queued ref is
-        // stitched again later with fresher data.
-        let owned = tx
-            .exec(
-                "DELETE FROM stitch_queue WHERE entity_ref = $1 AND ticket = $2",
-                vec![entity_ref.into(), ticket.into()],
-            )
-            .await?;
-        if owned == 0 {
+    // Only the holder of the current ticket may write; a re-queued ref is
+    // stitched again later with fresher data. Tickets are unique, so one
+    // DELETE per chunk tells which refs this stitcher still owns.
+    let mut owned: HashSet<String> = HashSet::new();
+    let tickets: Vec<&String> = refs.iter().map(|r| &r.1).collect();
+    for chunk in tickets.chunks(CHUNK) {
+        let sql = format!(
+            "DELETE FROM stitch_queue WHERE ticket IN ({}) RETURNING entity_ref",
+            placeholders(1, chunk.len())
+        );
+        for row in tx
+            .rows(&sql, chunk.iter().map(|t| Arg::from(*t)).collect())
+            .await?
+        {
+            owned.insert(row.string(0));
+        }
+    }
+    let mut final_rows: Vec<[Arg; 5]> = Vec::new();
+    let mut gone: Vec<String> = Vec::new();
+    for (entity_ref, _) in refs {
+        if !owned.contains(entity_ref) {
             continue;
         }
         let Some(input) = inputs.remove(entity_ref) else {
-            // Gone from refresh_state: remove whatever was stitched.
-            let ids = tx
-                .rows(
-                    "SELECT entity_id FROM final_entities WHERE entity_ref = $1",
-                    vec![entity_ref.into()],
-                )
-                .await?;
-            for id in ids {
-                tx.exec(
-                    "DELETE FROM search WHERE entity_id = $1",
-                    vec![Arg::from(id.string(0))],
-                )
-                .await?;
-            }
-            if tx
-                .exec(
-                    "DELETE FROM final_entities WHERE entity_ref = $1",
-                    vec![entity_ref.into()],
-                )
-                .await?
-                > 0
-            {
-                changed += 1;
+            if !not_ready.contains(entity_ref) {
+                // Gone from refresh_state (or never there): remove whatever was stitched.
+                gone.push(entity_ref.clone());
             }
             continue;
         };
@@ -494,8 +497,11 @@ async fn stitch_refs(tx: &mut Box<dyn Tx>, refs: &[(String, String)]) -> Result<
             .and_then(Value::as_str)
             .map(str::to_string)
             .unwrap_or_else(|| sha256_hex(&to_json(&final_entity)));
-        if existing_hashes.get(entity_ref) == Some(&hash) {
-            continue;
+        match existing.get(entity_ref) {
+            Some((h, id)) if *h == hash && *id == input.entity_id => continue,
+            // The ref was re-created under a new id: the old stitched row goes.
+            Some((_, id)) if *id != input.entity_id => changed_ids.push(id.clone()),
+            _ => {}
         }
         let rows = match build_search_rows(&final_entity, &rels) {
             Ok(rows) => rows,
@@ -504,19 +510,13 @@ async fn stitch_refs(tx: &mut Box<dyn Tx>, refs: &[(String, String)]) -> Result<
                 minimal_search_rows(&final_entity, &input.entity_id)
             }
         };
-        tx.exec(
-            "INSERT INTO final_entities (entity_id, entity_ref, hash, final_entity, last_updated_at) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (entity_id) DO UPDATE SET entity_ref = excluded.entity_ref, hash = excluded.hash, \
-             final_entity = excluded.final_entity, last_updated_at = excluded.last_updated_at",
-            vec![
-                Arg::from(&input.entity_id),
-                entity_ref.into(),
-                hash.into(),
-                to_json(&final_entity).into(),
-                now.into(),
-            ],
-        )
-        .await?;
+        final_rows.push([
+            Arg::from(&input.entity_id),
+            entity_ref.into(),
+            hash.into(),
+            to_json(&final_entity).into(),
+            now.into(),
+        ]);
         changed_ids.push(input.entity_id.clone());
         search_rows.extend(rows.into_iter().map(|r| (input.entity_id.clone(), r)));
         changed += 1;
@@ -530,6 +530,44 @@ async fn stitch_refs(tx: &mut Box<dyn Tx>, refs: &[(String, String)]) -> Result<
             chunk.iter().map(Arg::from).collect(),
         )
         .await?;
+    }
+    // Stale rows of re-created refs must go before the upsert (entity_ref is unique).
+    let fresh: HashSet<String> = final_rows
+        .iter()
+        .filter_map(|r| match &r[0] {
+            Arg::Text(Some(id)) => Some(id.clone()),
+            _ => None,
+        })
+        .collect();
+    let stale: Vec<&String> = changed_ids
+        .iter()
+        .filter(|id| !fresh.contains(*id))
+        .collect();
+    for chunk in stale.chunks(CHUNK) {
+        tx.exec(
+            &format!(
+                "DELETE FROM final_entities WHERE entity_id IN ({})",
+                placeholders(1, chunk.len())
+            ),
+            chunk.iter().map(|id| Arg::from(*id)).collect(),
+        )
+        .await?;
+    }
+    upsert_final_entities(tx, final_rows).await?;
+    for chunk in gone.chunks(CHUNK) {
+        let ph = placeholders(1, chunk.len());
+        let args = || chunk.iter().map(Arg::from).collect::<Vec<_>>();
+        tx.exec(
+            &format!("DELETE FROM search WHERE entity_id IN (SELECT entity_id FROM final_entities WHERE entity_ref IN ({ph}))"),
+            args(),
+        )
+        .await?;
+        changed += tx
+            .exec(
+                &format!("DELETE FROM final_entities WHERE entity_ref IN ({ph})"),
+                args(),
+            )
+            .await? as usize;
     }
     const WIDTH: usize = 4;
     for chunk in search_rows.chunks(tx.dialect().max_params() / WIDTH) {
@@ -553,6 +591,23 @@ async fn stitch_refs(tx: &mut Box<dyn Tx>, refs: &[(String, String)]) -> Result<
         bump_sequence(tx).await?;
     }
     Ok(changed)
+}
+
+async fn upsert_final_entities(tx: &mut Box<dyn Tx>, rows: Vec<[Arg; 5]>) -> Result<()> {
+    const WIDTH: usize = 5;
+    let per_statement = (tx.dialect().max_params() / WIDTH).min(2000);
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<[Arg; WIDTH]> = rows.by_ref().take(per_statement).collect();
+        let sql = format!(
+            "INSERT INTO final_entities (entity_id, entity_ref, hash, final_entity, last_updated_at) VALUES {} \
+             ON CONFLICT (entity_id) DO UPDATE SET entity_ref = excluded.entity_ref, hash = excluded.hash, \
+             final_entity = excluded.final_entity, last_updated_at = excluded.last_updated_at",
+            row_placeholders(chunk.len(), WIDTH)
+        );
+        tx.exec(&sql, chunk.into_iter().flatten().collect()).await?;
+    }
+    Ok(())
 }
 
 /// Rows that keep an unsearchable entity reachable by kind, namespace, name and uid.
@@ -607,40 +662,47 @@ async fn write_processed_batch(
     }
 
     let mut changed: Vec<ProcessedResult> = Vec::new();
+    let mut reschedules: Vec<[Arg; 2]> = Vec::new();
+    let mut updates: Vec<[Arg; 5]> = Vec::new();
     for result in results {
         let next = now + result.next_refresh_secs * 1000;
         let Some(stored) = stored_hash.get(&result.entity_id) else {
             continue; // deleted while it was being processed
         };
         if stored.as_deref() == Some(result.result_hash.as_str()) {
-            tx.exec(
-                "UPDATE refresh_state SET next_update_at = $1 WHERE entity_id = $2",
-                vec![next.into(), Arg::from(&result.entity_id)],
-            )
-            .await?;
+            reschedules.push([Arg::Int(next), Arg::from(&result.entity_id)]);
             continue;
         }
         let errors = serde_json::to_string(&result.errors).expect("errors serialize");
-        let processed = result.processed.as_ref().map(to_json);
-        // A failed run keeps the last good processed entity and records the errors.
-        tx.exec(
-            "UPDATE refresh_state SET processed_entity = COALESCE($1, processed_entity), result_hash = $2, errors = $3, \
-             next_update_at = $4 WHERE entity_id = $5",
-            vec![
-                Arg::from(processed),
-                Arg::from(&result.result_hash),
-                errors.into(),
-                next.into(),
-                Arg::from(&result.entity_id),
-            ],
-        )
-        .await?;
+        updates.push([
+            Arg::from(result.processed.as_ref().map(to_json)),
+            Arg::from(&result.result_hash),
+            errors.into(),
+            Arg::Int(next),
+            Arg::from(&result.entity_id),
+        ]);
         restitch.insert(result.entity_ref.clone());
         // Like Backstage, a failed run leaves relations and children as they were.
         if result.processed.is_some() {
             changed.push(result);
         }
     }
+    update_from_values(
+        tx,
+        "UPDATE refresh_state SET next_update_at = v.column1 FROM (VALUES {rows}) AS v \
+         WHERE refresh_state.entity_id = v.column2",
+        reschedules,
+    )
+    .await?;
+    // A failed run keeps the last good processed entity and records the errors.
+    update_from_values(
+        tx,
+        "UPDATE refresh_state SET processed_entity = COALESCE(v.column1, refresh_state.processed_entity), \
+         result_hash = v.column2, errors = v.column3, next_update_at = v.column4 FROM (VALUES {rows}) AS v \
+         WHERE refresh_state.entity_id = v.column5",
+        updates,
+    )
+    .await?;
     if changed.is_empty() {
         queue_stitch(tx, &restitch).await?;
         return Ok(report);
@@ -743,6 +805,22 @@ async fn write_processed_batch(
     }
     queue_stitch(tx, &restitch).await?;
     Ok(report)
+}
+
+/// `UPDATE ... FROM (VALUES {rows}) AS v` in chunks: one statement per chunk
+/// instead of one per entity (both databases name the columns column1..N).
+async fn update_from_values<const W: usize>(
+    tx: &mut Box<dyn Tx>,
+    template: &str,
+    rows: Vec<[Arg; W]>,
+) -> Result<()> {
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<[Arg; W]> = rows.by_ref().take(1000).collect();
+        let sql = template.replace("{rows}", &row_placeholders(chunk.len(), W));
+        tx.exec(&sql, chunk.into_iter().flatten().collect()).await?;
+    }
+    Ok(())
 }
 
 /// Multi-row INSERT of fixed-width rows, chunked under the parameter limit.
@@ -1089,7 +1167,7 @@ impl CatalogStore for SqlStore {
 
     async fn query_entities(&self, q: &EntityQuery) -> Result<EntityPage> {
         let mut c = self.conn.read().await?;
-        query::query_entities(&mut c, q).await
+        query::query_entities(&mut c, q, &self.count_cache).await
     }
 
     async fn entities_by_refs(

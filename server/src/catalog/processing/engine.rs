@@ -20,6 +20,8 @@ const LEASE_SECS: i64 = 60;
 const CONCURRENCY: usize = 16;
 /// Stitch queue entries handled per store call.
 const STITCH_BATCH: usize = 500;
+/// Longest time stitching waits while processing works through a backlog.
+const STITCH_EVERY: Duration = Duration::from_secs(3);
 const IDLE_SLEEP: Duration = Duration::from_millis(300);
 const ERROR_SLEEP: Duration = Duration::from_secs(2);
 const ORPHAN_CLEANUP_EVERY: Duration = Duration::from_secs(30);
@@ -78,6 +80,7 @@ async fn process_batch(store: &dyn CatalogStore, pipeline: &Pipeline) -> anyhow:
         .buffer_unordered(CONCURRENCY)
         .collect()
         .await;
+    let processed_in = started.elapsed();
     let error_count: usize = results.iter().map(|r| r.errors.len()).sum();
     if error_count > 0 {
         metrics::counter!(ERRORS_TOTAL).increment(error_count as u64);
@@ -91,16 +94,30 @@ async fn process_batch(store: &dyn CatalogStore, pipeline: &Pipeline) -> anyhow:
         );
     }
     metrics::histogram!(BATCH_SECONDS).record(started.elapsed().as_secs_f64());
+    tracing::debug!(
+        entities = count,
+        process_ms = processed_in.as_millis() as u64,
+        write_ms = (started.elapsed() - processed_in).as_millis() as u64,
+        "processed a batch"
+    );
     Ok(count)
 }
 
 /// Stitches until the queue is empty; returns how many entities were stitched.
 async fn stitch_all(store: &dyn CatalogStore) -> anyhow::Result<usize> {
+    let started = Instant::now();
     let mut total = 0;
     loop {
         let stitched = store.stitch_pending(STITCH_BATCH).await?;
         total += stitched;
         if stitched == 0 {
+            if total > 0 {
+                tracing::debug!(
+                    entities = total,
+                    stitch_ms = started.elapsed().as_millis() as u64,
+                    "stitched"
+                );
+            }
             return Ok(total);
         }
     }
@@ -142,11 +159,24 @@ impl Engine {
                 return;
             }
             let mut last_orphan_cleanup = Instant::now();
+            let mut last_stitch = Instant::now();
             let mut last_lag: Option<Instant> = None;
             loop {
                 let round = async {
                     let processed = process_batch(store.as_ref(), &pipeline).await?;
-                    let stitched = stitch_all(store.as_ref()).await?;
+                    // While a backlog is being processed, stitching waits (at most
+                    // STITCH_EVERY): the queue deduplicates refs, so an entity that
+                    // many others relate to (a team owning thousands) is stitched
+                    // once instead of after every batch.
+                    let backlog = processed == BATCH_SIZE && last_stitch.elapsed() < STITCH_EVERY;
+                    let stitched = if backlog {
+                        0
+                    } else {
+                        stitch_all(store.as_ref()).await?
+                    };
+                    if !backlog {
+                        last_stitch = Instant::now();
+                    }
                     anyhow::Ok(processed + stitched)
                 };
                 let pause = tokio::select! {
