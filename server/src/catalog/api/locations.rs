@@ -216,6 +216,13 @@ pub async fn create_location(
                 )))
             }
             None => {
+                // Backstage stores such a location and only its Location
+                // entity shows the read error; refusing it up front keeps a
+                // location that can never be read out of the catalog.
+                state
+                    .pipeline
+                    .check_readable(&spec)
+                    .map_err(ApiError::input)?;
                 let location = state.store.add_location(&spec, generated).await?;
                 CreateLocationResponse {
                     exists: None,

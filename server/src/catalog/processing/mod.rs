@@ -19,7 +19,7 @@ mod tests;
 
 use std::sync::Arc;
 
-use greenroom_store::{ClaimedEntity, ProcessedResult};
+use greenroom_store::{ClaimedEntity, LocationSpec, ProcessedResult};
 use sha2::{Digest, Sha256};
 
 pub use config_locations::{
@@ -75,6 +75,13 @@ impl Pipeline {
             rules,
             interval,
         })
+    }
+
+    /// Refuses a location that could never be read (a `url` whose host has
+    /// no integration and is not on `backend.reading.allow`), so that
+    /// registering it stores nothing.
+    pub fn check_readable(&self, location: &LocationSpec) -> Result<(), String> {
+        self.sources.check_readable(location)
     }
 
     /// The refresh schedule (`processingInterval: false` disables the loop).

@@ -50,6 +50,17 @@ impl Sources {
         }
     }
 
+    /// Refuses a `url` location no reader may fetch, in the words a read
+    /// would fail with; other types are checked when they are read.
+    pub fn check_readable(&self, location: &LocationSpec) -> Result<(), String> {
+        if location.kind != "url" {
+            return Ok(());
+        }
+        self.reader
+            .check_allowed(&location.target)
+            .map_err(|e| format!("Unable to read url, {}: {e}", e.name()))
+    }
+
     /// Reads a location. `file` targets may be globs (one source per match).
     /// Unknown types are reported by the caller; here they are an error.
     pub async fn read_location(

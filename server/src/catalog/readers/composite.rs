@@ -2,7 +2,10 @@
 
 use async_trait::async_trait;
 
-use super::{AllowList, AllowListedHttpReader, GithubReader, GitlabReader, ReadError, UrlReader};
+use super::{
+    not_allowed, url_host, AllowList, AllowListedHttpReader, GithubReader, GitlabReader, ReadError,
+    UrlReader,
+};
 use crate::config::Config;
 
 /// Which source-control integration serves a URL (drives reading and the
@@ -86,6 +89,16 @@ impl UrlReader for CompositeReader {
             Some(ScmKind::Github) => self.github.read_url(url).await,
             Some(ScmKind::Gitlab) => self.gitlab.read_url(url).await,
             None => self.plain.read_url(url).await,
+        }
+    }
+
+    fn check_allowed(&self, url: &str) -> Result<(), ReadError> {
+        let parsed = url::Url::parse(url)
+            .map_err(|e| ReadError::Other(format!("Invalid URL '{url}', {e}")))?;
+        if self.scm_kind(&parsed).is_some() || self.plain.allows(&parsed) {
+            Ok(())
+        } else {
+            Err(not_allowed(url, &url_host(&parsed).unwrap_or_default()))
         }
     }
 }

@@ -55,6 +55,14 @@ impl ReadError {
 #[async_trait]
 pub trait UrlReader: Send + Sync {
     async fn read_url(&self, url: &str) -> Result<String, ReadError>;
+
+    /// Refuses, without reading it, a URL this reader would never fetch (for
+    /// the composite reader: no integration for its host and not on
+    /// `backend.reading.allow`). Readers that cannot tell accept every URL;
+    /// reading it then reports the problem.
+    fn check_allowed(&self, _url: &str) -> Result<(), ReadError> {
+        Ok(())
+    }
 }
 
 /// The error for a URL that no reader may fetch.

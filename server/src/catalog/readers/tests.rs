@@ -327,6 +327,44 @@ async fn composite_reader_routes_by_host_and_enforces_the_allow_list() {
 }
 
 #[test]
+fn composite_reader_checks_a_url_without_reading_it() {
+    let mut config = Config::default();
+    config.backend.reading.allow.push(ReadingAllow {
+        host: "docs.example.com".into(),
+        paths: vec!["/catalog/".into()],
+    });
+    let reader = CompositeReader::from_config(&config);
+    // Integration hosts (github.com is always known) and allowed hosts pass.
+    assert_eq!(
+        reader.check_allowed("https://github.com/acme/svc/blob/main/catalog-info.yaml"),
+        Ok(())
+    );
+    assert_eq!(
+        reader.check_allowed("https://docs.example.com/catalog/a.yaml"),
+        Ok(())
+    );
+    assert_eq!(
+        reader.check_allowed("https://docs.example.com/private/a.yaml"),
+        Err(ReadError::NotAllowed(
+            "Reading from 'https://docs.example.com/private/a.yaml' is not allowed. You may need to configure an integration for the target host 'docs.example.com', or add it to the configured list of allowed hosts at 'backend.reading.allow'".into()
+        ))
+    );
+    assert_eq!(
+        reader
+            .check_allowed("http://elsewhere.example:8080/a.yaml")
+            .unwrap_err()
+            .name(),
+        "NotAllowedError"
+    );
+    assert_eq!(
+        reader.check_allowed("not a url"),
+        Err(ReadError::Other(
+            "Invalid URL 'not a url', relative URL without a base".into()
+        ))
+    );
+}
+
+#[test]
 fn file_reader_reads_paths_and_globs() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("sub")).unwrap();
