@@ -146,39 +146,76 @@ async fn upsert_unprocessed(
         let hash = sha256_hex(&json);
         prepared.push((r, json, hash, d.location_key));
     }
-    let refs: Vec<String> = prepared.iter().map(|p| p.0.clone()).collect();
-    let existing = existing_states(tx, &refs).await?;
     let mut written = Vec::new();
     let mut conflicts = Vec::new();
-    let mut inserts = Vec::new();
-    for (r, json, hash, key) in prepared {
-        match existing.get(&r) {
-            None => inserts.push((r, json, hash, key)),
-            Some(ex) => {
-                if ex.location_key.is_some() && ex.location_key != key {
-                    conflicts.push((r, ex.location_key.clone(), key));
-                    continue;
-                }
-                if ex.unprocessed_hash != hash || ex.location_key != key {
-                    tx.exec(
-                        "UPDATE refresh_state SET unprocessed_entity = $1, unprocessed_hash = $2, location_key = $3, \
-                         next_update_at = $4, last_discovery_at = $4 WHERE entity_ref = $5",
-                        vec![json.into(), hash.into(), key.into(), now.into(), Arg::from(&r)],
-                    )
-                    .await?;
-                } else {
-                    tx.exec(
-                        "UPDATE refresh_state SET last_discovery_at = $1 WHERE entity_ref = $2",
-                        vec![now.into(), Arg::from(&r)],
-                    )
-                    .await?;
-                }
-                written.push(r);
-            }
+    let mut pending = prepared;
+    // Another replica may insert the same ref between our read and our insert
+    // (both registering the configured locations at start-up, or two parents
+    // emitting one child). Such a row is left alone by the insert and handled
+    // as an existing row on the next pass.
+    for _ in 0..UPSERT_PASSES {
+        if pending.is_empty() {
+            return Ok((written, conflicts));
         }
+        let refs: Vec<String> = pending.iter().map(|p| p.0.clone()).collect();
+        let existing = existing_states(tx, &refs).await?;
+        let mut inserts = Vec::new();
+        for (r, json, hash, key) in pending {
+            let Some(ex) = existing.get(&r) else {
+                inserts.push((r, json, hash, key));
+                continue;
+            };
+            if ex.location_key.is_some() && ex.location_key != key {
+                conflicts.push((r, ex.location_key.clone(), key));
+                continue;
+            }
+            if ex.unprocessed_hash != hash || ex.location_key != key {
+                tx.exec(
+                    "UPDATE refresh_state SET unprocessed_entity = $1, unprocessed_hash = $2, location_key = $3, \
+                     next_update_at = $4, last_discovery_at = $4 WHERE entity_ref = $5",
+                    vec![json.into(), hash.into(), key.into(), now.into(), Arg::from(&r)],
+                )
+                .await?;
+            } else {
+                tx.exec(
+                    "UPDATE refresh_state SET last_discovery_at = $1 WHERE entity_ref = $2",
+                    vec![now.into(), Arg::from(&r)],
+                )
+                .await?;
+            }
+            written.push(r);
+        }
+        let inserted = insert_unprocessed(tx, &inserts, now).await?;
+        written.extend(inserted.iter().cloned());
+        pending = inserts
+            .into_iter()
+            .filter(|i| !inserted.contains(&i.0))
+            .collect();
     }
+    if !pending.is_empty() {
+        return Err(StoreError::Conflict(format!(
+            "{} entities were inserted and removed concurrently while being written, e.g. {}",
+            pending.len(),
+            pending[0].0
+        )));
+    }
+    Ok((written, conflicts))
+}
+
+/// Read-then-insert rounds of [`upsert_unprocessed`] before giving up on rows
+/// that other writers keep inserting and deleting.
+const UPSERT_PASSES: usize = 3;
+
+/// Inserts new unprocessed entities; a ref inserted meanwhile by another
+/// transaction is skipped. Returns the refs this call inserted.
+async fn insert_unprocessed(
+    tx: &mut Box<dyn Tx>,
+    rows: &[(String, String, String, Option<String>)],
+    now: i64,
+) -> Result<HashSet<String>> {
     const WIDTH: usize = 8;
-    for chunk in inserts.chunks(tx.dialect().max_params() / WIDTH) {
+    let mut inserted = HashSet::new();
+    for chunk in rows.chunks(tx.dialect().max_params() / WIDTH) {
         let mut args = Vec::with_capacity(chunk.len() * WIDTH);
         for (r, json, hash, key) in chunk {
             args.push(Arg::from(uuid::Uuid::new_v4().to_string()));
@@ -192,13 +229,14 @@ async fn upsert_unprocessed(
         }
         let sql = format!(
             "INSERT INTO refresh_state (entity_id, entity_ref, unprocessed_entity, unprocessed_hash, location_key, \
-             next_update_at, last_discovery_at, errors) VALUES {}",
+             next_update_at, last_discovery_at, errors) VALUES {} ON CONFLICT (entity_ref) DO NOTHING RETURNING entity_ref",
             row_placeholders(chunk.len(), WIDTH)
         );
-        tx.exec(&sql, args).await?;
-        written.extend(chunk.iter().map(|c| c.0.clone()));
+        for row in tx.rows(&sql, args).await? {
+            inserted.insert(row.string(0));
+        }
     }
-    Ok((written, conflicts))
+    Ok(inserted)
 }
 
 /// Inserts reference edges `(source_key | source_entity_ref) -> target`.
