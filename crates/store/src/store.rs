@@ -621,6 +621,17 @@ fn minimal_search_rows(entity: &Entity, uid: &str) -> Vec<SearchRow> {
     rows
 }
 
+/// The next update time written after a run: parameter `next` (the next
+/// scheduled run), unless the row became due again while the run was in flight
+/// (`next_update_at <= ` parameter `now`, the write time). Claiming pushes
+/// `next_update_at` past now; only a refresh request or a changed re-emitted
+/// entity (or an expired lease) brings it back, and that newer input must be
+/// processed again rather than swallowed, as in Backstage, where writing a
+/// result never touches `next_update_at`.
+fn next_update_unless_due(next: usize, now: usize) -> String {
+    format!("CASE WHEN next_update_at <= ${now} THEN next_update_at ELSE ${next} END")
+}
+
 /// Writes a batch of processing results. Statements are batched across the
 /// results (one per table and chunk) except the per-entity state update, which
 /// is what keeps first ingestion of 100k entities within a minute on SQLite.
@@ -652,8 +663,11 @@ async fn write_processed_batch(
         };
         if stored.as_deref() == Some(result.result_hash.as_str()) {
             tx.exec(
-                "UPDATE refresh_state SET next_update_at = $1 WHERE entity_id = $2",
-                vec![next.into(), Arg::from(&result.entity_id)],
+                &format!(
+                    "UPDATE refresh_state SET next_update_at = {} WHERE entity_id = $2",
+                    next_update_unless_due(1, 3)
+                ),
+                vec![next.into(), Arg::from(&result.entity_id), now_ms().into()],
             )
             .await?;
             continue;
@@ -662,14 +676,18 @@ async fn write_processed_batch(
         let processed = result.processed.as_ref().map(to_json);
         // A failed run keeps the last good processed entity and records the errors.
         tx.exec(
-            "UPDATE refresh_state SET processed_entity = COALESCE($1, processed_entity), result_hash = $2, errors = $3, \
-             next_update_at = $4 WHERE entity_id = $5",
+            &format!(
+                "UPDATE refresh_state SET processed_entity = COALESCE($1, processed_entity), result_hash = $2, errors = $3, \
+                 next_update_at = {} WHERE entity_id = $5",
+                next_update_unless_due(4, 6)
+            ),
             vec![
                 Arg::from(processed),
                 Arg::from(&result.result_hash),
                 errors.into(),
                 next.into(),
                 Arg::from(&result.entity_id),
+                now_ms().into(),
             ],
         )
         .await?;
