@@ -531,4 +531,31 @@ mod log_parsing {
             None
         );
     }
+
+    fn counts(refs: &[&str]) -> BTreeMap<String, usize> {
+        let mut out = BTreeMap::new();
+        for r in refs {
+            *out.entry(r.to_string()).or_insert(0) += 1;
+        }
+        out
+    }
+
+    #[test]
+    fn shared_ingestion_accepts_each_ref_once_on_one_replica() {
+        let expected = BTreeSet::from(["a".to_owned(), "b".to_owned()]);
+        assert!(check_shared_once(&[counts(&["a"]), counts(&["b"])], &expected).is_ok());
+    }
+
+    #[test]
+    fn shared_ingestion_refuses_double_missing_and_unshared_work() {
+        let expected = BTreeSet::from(["a".to_owned(), "b".to_owned()]);
+        let both = check_shared_once(&[counts(&["a", "b"]), counts(&["a"])], &expected);
+        assert!(format!("{:#}", both.unwrap_err()).contains("a processed [1, 1] times"));
+        let twice = check_shared_once(&[counts(&["a", "a"]), counts(&["b"])], &expected);
+        assert!(format!("{:#}", twice.unwrap_err()).contains("a processed [2, 0] times"));
+        let missing = check_shared_once(&[counts(&["a"]), counts(&["c"])], &expected);
+        assert!(format!("{:#}", missing.unwrap_err()).contains("never logged"));
+        let unshared = check_shared_once(&[counts(&["a", "b"]), counts(&[])], &expected);
+        assert!(format!("{:#}", unshared.unwrap_err()).contains("not shared"));
+    }
 }
