@@ -154,7 +154,7 @@ fn check_shared_once(
         ));
     }
     let per_replica: Vec<usize> = counts.iter().map(|c| c.values().sum()).collect();
-    if per_replica.iter().any(|n| *n == 0) {
+    if per_replica.contains(&0) {
         problems.push(format!(
             "the work was not shared: entities processed per replica {per_replica:?}"
         ));
