@@ -76,6 +76,8 @@ async fn run_scenario(replicas: &mut Replicas, catalog: &Catalog) -> Result<()> 
         .iter()
         .map(|r| processed_counts(&r.log_path))
         .collect::<Result<_>>()?;
+    let per_replica: Vec<usize> = counts.iter().map(|c| c.values().sum()).collect();
+    println!("entities processed per replica during ingestion: {per_replica:?}");
     check_shared_once(&counts, &catalog.expected_refs())?;
 
     // Two different changes, refreshed through different replicas at once.
@@ -159,7 +161,6 @@ fn check_shared_once(
             "the work was not shared: entities processed per replica {per_replica:?}"
         ));
     }
-    println!("entities processed per replica during ingestion: {per_replica:?}");
     if problems.is_empty() {
         Ok(())
     } else {
