@@ -149,39 +149,76 @@ async fn upsert_unprocessed(
         let hash = sha256_hex(&json);
         prepared.push((r, json, hash, d.location_key));
     }
-    let refs: Vec<String> = prepared.iter().map(|p| p.0.clone()).collect();
-    let existing = existing_states(tx, &refs).await?;
     let mut written = Vec::new();
     let mut conflicts = Vec::new();
-    let mut inserts = Vec::new();
-    for (r, json, hash, key) in prepared {
-        match existing.get(&r) {
-            None => inserts.push((r, json, hash, key)),
-            Some(ex) => {
-                if ex.location_key.is_some() && ex.location_key != key {
-                    conflicts.push((r, ex.location_key.clone(), key));
-                    continue;
-                }
-                if ex.unprocessed_hash != hash || ex.location_key != key {
-                    tx.exec(
-                        "UPDATE refresh_state SET unprocessed_entity = $1, unprocessed_hash = $2, location_key = $3, \
-                         next_update_at = $4, last_discovery_at = $4 WHERE entity_ref = $5",
-                        vec![json.into(), hash.into(), key.into(), now.into(), Arg::from(&r)],
-                    )
-                    .await?;
-                } else {
-                    tx.exec(
-                        "UPDATE refresh_state SET last_discovery_at = $1 WHERE entity_ref = $2",
-                        vec![now.into(), Arg::from(&r)],
-                    )
-                    .await?;
-                }
-                written.push(r);
-            }
+    let mut pending = prepared;
+    // Another replica may insert the same ref between our read and our insert
+    // (both registering the configured locations at start-up, or two parents
+    // emitting one child). Such a row is left alone by the insert and handled
+    // as an existing row on the next pass.
+    for _ in 0..UPSERT_PASSES {
+        if pending.is_empty() {
+            return Ok((written, conflicts));
         }
+        let refs: Vec<String> = pending.iter().map(|p| p.0.clone()).collect();
+        let existing = existing_states(tx, &refs).await?;
+        let mut inserts = Vec::new();
+        for (r, json, hash, key) in pending {
+            let Some(ex) = existing.get(&r) else {
+                inserts.push((r, json, hash, key));
+                continue;
+            };
+            if ex.location_key.is_some() && ex.location_key != key {
+                conflicts.push((r, ex.location_key.clone(), key));
+                continue;
+            }
+            if ex.unprocessed_hash != hash || ex.location_key != key {
+                tx.exec(
+                    "UPDATE refresh_state SET unprocessed_entity = $1, unprocessed_hash = $2, location_key = $3, \
+                     next_update_at = $4, last_discovery_at = $4 WHERE entity_ref = $5",
+                    vec![json.into(), hash.into(), key.into(), now.into(), Arg::from(&r)],
+                )
+                .await?;
+            } else {
+                tx.exec(
+                    "UPDATE refresh_state SET last_discovery_at = $1 WHERE entity_ref = $2",
+                    vec![now.into(), Arg::from(&r)],
+                )
+                .await?;
+            }
+            written.push(r);
+        }
+        let inserted = insert_unprocessed(tx, &inserts, now).await?;
+        written.extend(inserted.iter().cloned());
+        pending = inserts
+            .into_iter()
+            .filter(|i| !inserted.contains(&i.0))
+            .collect();
     }
+    if !pending.is_empty() {
+        return Err(StoreError::Conflict(format!(
+            "{} entities were inserted and removed concurrently while being written, e.g. {}",
+            pending.len(),
+            pending[0].0
+        )));
+    }
+    Ok((written, conflicts))
+}
+
+/// Read-then-insert rounds of [`upsert_unprocessed`] before giving up on rows
+/// that other writers keep inserting and deleting.
+const UPSERT_PASSES: usize = 3;
+
+/// Inserts new unprocessed entities; a ref inserted meanwhile by another
+/// transaction is skipped. Returns the refs this call inserted.
+async fn insert_unprocessed(
+    tx: &mut Box<dyn Tx>,
+    rows: &[(String, String, String, Option<String>)],
+    now: i64,
+) -> Result<HashSet<String>> {
     const WIDTH: usize = 8;
-    for chunk in inserts.chunks(tx.dialect().max_params() / WIDTH) {
+    let mut inserted = HashSet::new();
+    for chunk in rows.chunks(tx.dialect().max_params() / WIDTH) {
         let mut args = Vec::with_capacity(chunk.len() * WIDTH);
         for (r, json, hash, key) in chunk {
             args.push(Arg::from(uuid::Uuid::new_v4().to_string()));
@@ -195,13 +232,14 @@ async fn upsert_unprocessed(
         }
         let sql = format!(
             "INSERT INTO refresh_state (entity_id, entity_ref, unprocessed_entity, unprocessed_hash, location_key, \
-             next_update_at, last_discovery_at, errors) VALUES {}",
+             next_update_at, last_discovery_at, errors) VALUES {} ON CONFLICT (entity_ref) DO NOTHING RETURNING entity_ref",
             row_placeholders(chunk.len(), WIDTH)
         );
-        tx.exec(&sql, args).await?;
-        written.extend(chunk.iter().map(|c| c.0.clone()));
+        for row in tx.rows(&sql, args).await? {
+            inserted.insert(row.string(0));
+        }
     }
-    Ok((written, conflicts))
+    Ok(inserted)
 }
 
 /// Inserts reference edges `(source_key | source_entity_ref) -> target`.
@@ -662,15 +700,15 @@ async fn write_processed_batch(
     }
 
     let mut changed: Vec<ProcessedResult> = Vec::new();
-    let mut reschedules: Vec<[Arg; 2]> = Vec::new();
-    let mut updates: Vec<[Arg; 5]> = Vec::new();
+    let mut reschedules: Vec<[Arg; 3]> = Vec::new();
+    let mut updates: Vec<[Arg; 6]> = Vec::new();
     for result in results {
         let next = now + result.next_refresh_secs * 1000;
         let Some(stored) = stored_hash.get(&result.entity_id) else {
             continue; // deleted while it was being processed
         };
         if stored.as_deref() == Some(result.result_hash.as_str()) {
-            reschedules.push([Arg::Int(next), Arg::from(&result.entity_id)]);
+            reschedules.push([Arg::Int(next), Arg::from(&result.entity_id), Arg::Int(now)]);
             continue;
         }
         let errors = serde_json::to_string(&result.errors).expect("errors serialize");
@@ -680,6 +718,7 @@ async fn write_processed_batch(
             errors.into(),
             Arg::Int(next),
             Arg::from(&result.entity_id),
+            Arg::Int(now),
         ]);
         restitch.insert(result.entity_ref.clone());
         // Like Backstage, a failed run leaves relations and children as they were.
@@ -687,9 +726,15 @@ async fn write_processed_batch(
             changed.push(result);
         }
     }
+    // The next run is scheduled unless the row became due again while this run
+    // was in flight (claiming pushed it past now; only a refresh, a changed
+    // re-emitted entity or an expired lease brings it back): that newer input
+    // must be processed again, not swallowed. Backstage never touches the
+    // schedule when writing a result, for the same reason.
     update_from_values(
         tx,
-        "UPDATE refresh_state SET next_update_at = v.column1 FROM (VALUES {rows}) AS v \
+        "UPDATE refresh_state SET next_update_at = CASE WHEN refresh_state.next_update_at <= v.column3 \
+         THEN refresh_state.next_update_at ELSE v.column1 END FROM (VALUES {rows}) AS v \
          WHERE refresh_state.entity_id = v.column2",
         reschedules,
     )
@@ -698,7 +743,8 @@ async fn write_processed_batch(
     update_from_values(
         tx,
         "UPDATE refresh_state SET processed_entity = COALESCE(v.column1, refresh_state.processed_entity), \
-         result_hash = v.column2, errors = v.column3, next_update_at = v.column4 FROM (VALUES {rows}) AS v \
+         result_hash = v.column2, errors = v.column3, next_update_at = CASE WHEN refresh_state.next_update_at <= v.column6 \
+         THEN refresh_state.next_update_at ELSE v.column4 END FROM (VALUES {rows}) AS v \
          WHERE refresh_state.entity_id = v.column5",
         updates,
     )

@@ -733,6 +733,66 @@ async fn errors_are_kept_on_the_entity(store: &dyn CatalogStore) {
     assert!(seq > 0);
 }
 
+/// The result of a claim, as a pipeline that copies the entity would write it.
+fn copied_result(c: ClaimedEntity, hash: &str) -> ProcessedResult {
+    ProcessedResult {
+        entity_id: c.entity_id,
+        entity_ref: c.entity_ref,
+        location_key: c.location_key,
+        processed: Some(c.unprocessed),
+        relations: vec![],
+        children: vec![],
+        errors: vec![],
+        refresh_keys: vec![],
+        result_hash: hash.into(),
+        next_refresh_secs: 3600,
+    }
+}
+
+/// New input (a re-emitted changed entity, or a refresh request) that arrives
+/// while an entity is being processed must not be swallowed by writing the
+/// result of that older run: the entity stays due and is processed again.
+async fn input_arriving_during_processing_is_not_lost(store: &dyn CatalogStore) {
+    let svc = |description: &str| {
+        let mut e = entity("Component", "svc", json!({}));
+        e["metadata"]["description"] = json!(description);
+        vec![deferred(e, "file:/x")]
+    };
+    store
+        .replace_provider_entities("p", svc("v1"))
+        .await
+        .unwrap();
+    let stale = store.claim_due(10, 60).await.unwrap().pop().unwrap();
+    // The parent re-emits the entity, changed, while the old run is in flight.
+    store
+        .replace_provider_entities("p", svc("v2"))
+        .await
+        .unwrap();
+    store
+        .write_processed(vec![copied_result(stale, "v1")])
+        .await
+        .unwrap();
+    let again = store.claim_due(10, 60).await.unwrap();
+    assert_eq!(again.len(), 1, "the changed entity is processed again");
+    assert_eq!(again[0].unprocessed["metadata"]["description"], "v2");
+
+    // A refresh request during a run is kept the same way.
+    let in_flight = again.into_iter().next().unwrap();
+    assert!(store
+        .schedule_refresh("component:default/svc", false)
+        .await
+        .unwrap());
+    store
+        .write_processed(vec![copied_result(in_flight, "v2")])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.claim_due(10, 60).await.unwrap().len(),
+        1,
+        "the refresh requested during the run is honoured"
+    );
+}
+
 macro_rules! contract {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -758,6 +818,7 @@ macro_rules! contract {
 }
 
 contract!(
+    input_arriving_during_processing_is_not_lost,
     stitches_entities_with_relations_both_ways,
     filters_or_and_exists_not_prefix,
     pages_with_keyset_cursors_and_totals,

@@ -70,7 +70,11 @@ async fn process_batch(store: &dyn CatalogStore, pipeline: &Pipeline) -> anyhow:
                 .catch_unwind()
                 .await
             {
-                Ok(result) => result,
+                Ok(result) => {
+                    // One line per processed entity: shows which replica did the work.
+                    tracing::debug!(entity_ref = %item.entity_ref, "processed entity");
+                    result
+                }
                 Err(_) => {
                     tracing::error!(entity = %item.entity_ref, "processing panicked");
                     panicked(&item, pipeline)
