@@ -120,19 +120,44 @@ fn config_targets(config: &Config) -> Vec<String> {
 }
 
 /// A stable digest of everything a processing run produced, so that an
-/// unchanged result skips all writes.
+/// unchanged result skips all writes. Each part is serialized straight into
+/// the hasher: a Location that yields 100k children must not be copied.
 fn result_hash(outcome: &pipeline::Outcome) -> String {
-    let children: Vec<serde_json::Value> = outcome
-        .children
-        .iter()
-        .map(|c| serde_json::json!({"entity": c.entity, "locationKey": c.location_key}))
-        .collect();
-    let digest_input = serde_json::json!({
-        "processed": outcome.processed,
-        "relations": outcome.relations,
-        "children": children,
-        "errors": outcome.errors,
-        "refreshKeys": outcome.refresh_keys,
-    });
-    hex::encode(Sha256::digest(digest_input.to_string().as_bytes()))
+    struct HashWriter(Sha256);
+    impl std::io::Write for HashWriter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.update(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut w = HashWriter(Sha256::new());
+    let mut part = |tag: &[u8], value: &dyn erased::Serialize| {
+        w.0.update(tag);
+        value.write_json(&mut w);
+    };
+    part(b"processed", &outcome.processed);
+    part(b"relations", &outcome.relations);
+    for child in &outcome.children {
+        part(b"child", &child.entity);
+        part(b"key", &child.location_key);
+    }
+    part(b"errors", &outcome.errors);
+    part(b"refreshKeys", &outcome.refresh_keys);
+    hex::encode(w.0.finalize())
+}
+
+/// Object-safe JSON serialization into a writer, for [`result_hash`].
+mod erased {
+    pub trait Serialize {
+        fn write_json(&self, w: &mut dyn std::io::Write);
+    }
+    impl<T: serde::Serialize> Serialize for T {
+        fn write_json(&self, w: &mut dyn std::io::Write) {
+            // Writing into a hasher cannot fail; serializing our own types cannot either.
+            serde_json::to_writer(w, self).expect("serializes into the hasher");
+        }
+    }
 }
