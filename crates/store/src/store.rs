@@ -221,7 +221,9 @@ async fn insert_unprocessed(
     for chunk in rows.chunks(tx.dialect().max_params() / WIDTH) {
         let mut args = Vec::with_capacity(chunk.len() * WIDTH);
         for (r, json, hash, key) in chunk {
-            args.push(Arg::from(uuid::Uuid::new_v4().to_string()));
+            // Time-ordered ids keep the id-keyed indexes appending instead of
+            // scattering writes over the whole B-tree during bulk ingestion.
+            args.push(Arg::from(uuid::Uuid::now_v7().to_string()));
             args.push(Arg::from(r));
             args.push(Arg::from(json));
             args.push(Arg::from(hash));
@@ -492,16 +494,17 @@ async fn stitch_refs(tx: &mut Box<dyn Tx>, refs: &[(String, String)]) -> Result<
     // stitched again later with fresher data. Tickets are unique, so one
     // DELETE per chunk tells which refs this stitcher still owns.
     let mut owned: HashSet<String> = HashSet::new();
-    let tickets: Vec<&String> = refs.iter().map(|r| &r.1).collect();
-    for chunk in tickets.chunks(CHUNK) {
+    // The entity_ref list lets the primary key find the rows; the tickets pick
+    // the ones still owned.
+    for chunk in refs.chunks(CHUNK) {
+        let mut args: Vec<Arg> = chunk.iter().map(|(r, _)| Arg::from(r)).collect();
+        args.extend(chunk.iter().map(|(_, t)| Arg::from(t)));
         let sql = format!(
-            "DELETE FROM stitch_queue WHERE ticket IN ({}) RETURNING entity_ref",
-            placeholders(1, chunk.len())
+            "DELETE FROM stitch_queue WHERE entity_ref IN ({}) AND ticket IN ({}) RETURNING entity_ref",
+            placeholders(1, chunk.len()),
+            placeholders(chunk.len() + 1, chunk.len())
         );
-        for row in tx
-            .rows(&sql, chunk.iter().map(|t| Arg::from(*t)).collect())
-            .await?
-        {
+        for row in tx.rows(&sql, args).await? {
             owned.insert(row.string(0));
         }
     }
