@@ -221,75 +221,63 @@ fn sqlite_positional(sql: &str, args: Vec<Arg>) -> (String, Vec<Arg>) {
     (out, ordered)
 }
 
-#[async_trait]
-impl Tx for SqliteTx {
-    fn dialect(&self) -> Dialect {
-        Dialect::Sqlite
-    }
-    async fn exec(&mut self, sql: &str, args: Vec<Arg>) -> Result<u64> {
-        let (sql, args) = sqlite_positional(sql, args);
-        let q = bind_all!(sqlx::query(&sql), args);
-        Ok(q.execute(&mut *self.0).await?.rows_affected())
-    }
-    async fn rows(&mut self, sql: &str, args: Vec<Arg>) -> Result<Vec<Row>> {
-        let (sql, args) = sqlite_positional(sql, args);
-        let q = bind_all!(sqlx::query(&sql), args);
-        Ok(q.fetch_all(&mut *self.0)
-            .await?
-            .iter()
-            .map(decode_sqlite)
-            .collect())
-    }
-    async fn commit(self: Box<Self>) -> Result<()> {
-        Ok(self.0.commit().await?)
-    }
+/// One `Tx` implementation per connection kind: the same three calls, with the
+/// dialect's decoder, SQLite's positional rewrite, and a commit for transactions.
+macro_rules! impl_tx {
+    ($ty:ty, $dialect:expr, $decode:path, $prepare:path, |$this:ident| $commit:expr) => {
+        #[async_trait]
+        impl Tx for $ty {
+            fn dialect(&self) -> Dialect {
+                $dialect
+            }
+            async fn exec(&mut self, sql: &str, args: Vec<Arg>) -> Result<u64> {
+                let (sql, args) = $prepare(sql, args);
+                let q = bind_all!(sqlx::query(&sql), args);
+                Ok(q.execute(&mut *self.0).await?.rows_affected())
+            }
+            async fn rows(&mut self, sql: &str, args: Vec<Arg>) -> Result<Vec<Row>> {
+                let (sql, args) = $prepare(sql, args);
+                let q = bind_all!(sqlx::query(&sql), args);
+                Ok(q.fetch_all(&mut *self.0)
+                    .await?
+                    .iter()
+                    .map($decode)
+                    .collect())
+            }
+            async fn commit(self: Box<Self>) -> Result<()> {
+                let $this = self;
+                $commit
+            }
+        }
+    };
 }
 
-#[async_trait]
-impl Tx for SqliteConn {
-    fn dialect(&self) -> Dialect {
-        Dialect::Sqlite
-    }
-    async fn exec(&mut self, sql: &str, args: Vec<Arg>) -> Result<u64> {
-        let (sql, args) = sqlite_positional(sql, args);
-        let q = bind_all!(sqlx::query(&sql), args);
-        Ok(q.execute(&mut *self.0).await?.rows_affected())
-    }
-    async fn rows(&mut self, sql: &str, args: Vec<Arg>) -> Result<Vec<Row>> {
-        let (sql, args) = sqlite_positional(sql, args);
-        let q = bind_all!(sqlx::query(&sql), args);
-        Ok(q.fetch_all(&mut *self.0)
-            .await?
-            .iter()
-            .map(decode_sqlite)
-            .collect())
-    }
-    async fn commit(self: Box<Self>) -> Result<()> {
-        Ok(())
-    }
+/// PostgreSQL takes `$N` as written.
+fn pg_as_is(sql: &str, args: Vec<Arg>) -> (String, Vec<Arg>) {
+    (sql.to_string(), args)
 }
 
-#[async_trait]
-impl Tx for PgTx {
-    fn dialect(&self) -> Dialect {
-        Dialect::Postgres
-    }
-    async fn exec(&mut self, sql: &str, args: Vec<Arg>) -> Result<u64> {
-        let q = bind_all!(sqlx::query(sql), args);
-        Ok(q.execute(&mut *self.0).await?.rows_affected())
-    }
-    async fn rows(&mut self, sql: &str, args: Vec<Arg>) -> Result<Vec<Row>> {
-        let q = bind_all!(sqlx::query(sql), args);
-        Ok(q.fetch_all(&mut *self.0)
-            .await?
-            .iter()
-            .map(decode_pg)
-            .collect())
-    }
-    async fn commit(self: Box<Self>) -> Result<()> {
-        Ok(self.0.commit().await?)
-    }
-}
+impl_tx!(
+    SqliteTx,
+    Dialect::Sqlite,
+    decode_sqlite,
+    sqlite_positional,
+    |tx| Ok(tx.0.commit().await?)
+);
+impl_tx!(
+    SqliteConn,
+    Dialect::Sqlite,
+    decode_sqlite,
+    sqlite_positional,
+    |_conn| Ok(())
+);
+impl_tx!(PgTx, Dialect::Postgres, decode_pg, pg_as_is, |tx| Ok(tx
+    .0
+    .commit()
+    .await?));
+impl_tx!(PgConn, Dialect::Postgres, decode_pg, pg_as_is, |_conn| Ok(
+    ()
+));
 
 /// `$start, $start+1, ...` placeholders for `n` values.
 pub fn placeholders(start: usize, n: usize) -> String {
@@ -316,28 +304,6 @@ pub fn row_placeholders(rows: usize, width: usize) -> String {
         s.push(')');
     }
     s
-}
-
-#[async_trait]
-impl Tx for PgConn {
-    fn dialect(&self) -> Dialect {
-        Dialect::Postgres
-    }
-    async fn exec(&mut self, sql: &str, args: Vec<Arg>) -> Result<u64> {
-        let q = bind_all!(sqlx::query(sql), args);
-        Ok(q.execute(&mut *self.0).await?.rows_affected())
-    }
-    async fn rows(&mut self, sql: &str, args: Vec<Arg>) -> Result<Vec<Row>> {
-        let q = bind_all!(sqlx::query(sql), args);
-        Ok(q.fetch_all(&mut *self.0)
-            .await?
-            .iter()
-            .map(decode_pg)
-            .collect())
-    }
-    async fn commit(self: Box<Self>) -> Result<()> {
-        Ok(())
-    }
 }
 
 #[cfg(test)]
