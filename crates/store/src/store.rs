@@ -635,20 +635,15 @@ async fn stitch_refs(tx: &mut Box<dyn Tx>, refs: &[(String, String)]) -> Result<
 }
 
 async fn upsert_final_entities(tx: &mut Box<dyn Tx>, rows: Vec<[Arg; 5]>) -> Result<()> {
-    const WIDTH: usize = 5;
-    let per_statement = (tx.dialect().max_params() / WIDTH).min(2000);
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<[Arg; WIDTH]> = rows.by_ref().take(per_statement).collect();
-        let sql = format!(
-            "INSERT INTO final_entities (entity_id, entity_ref, hash, final_entity, last_updated_at) VALUES {} \
-             ON CONFLICT (entity_id) DO UPDATE SET entity_ref = excluded.entity_ref, hash = excluded.hash, \
-             final_entity = excluded.final_entity, last_updated_at = excluded.last_updated_at",
-            row_placeholders(chunk.len(), WIDTH)
-        );
-        tx.exec(&sql, chunk.into_iter().flatten().collect()).await?;
-    }
-    Ok(())
+    exec_chunked(
+        tx,
+        "INSERT INTO final_entities (entity_id, entity_ref, hash, final_entity, last_updated_at) VALUES {rows} \
+         ON CONFLICT (entity_id) DO UPDATE SET entity_ref = excluded.entity_ref, hash = excluded.hash, \
+         final_entity = excluded.final_entity, last_updated_at = excluded.last_updated_at",
+        rows,
+        2000,
+    )
+    .await
 }
 
 /// Rows that keep an unsearchable entity reachable by kind, namespace, name and uid.
@@ -734,22 +729,24 @@ async fn write_processed_batch(
     // re-emitted entity or an expired lease brings it back): that newer input
     // must be processed again, not swallowed. Backstage never touches the
     // schedule when writing a result, for the same reason.
-    update_from_values(
+    exec_chunked(
         tx,
         "UPDATE refresh_state SET next_update_at = CASE WHEN refresh_state.next_update_at <= v.column3 \
          THEN refresh_state.next_update_at ELSE v.column1 END FROM (VALUES {rows}) AS v \
          WHERE refresh_state.entity_id = v.column2",
         reschedules,
+        1000,
     )
     .await?;
     // A failed run keeps the last good processed entity and records the errors.
-    update_from_values(
+    exec_chunked(
         tx,
         "UPDATE refresh_state SET processed_entity = COALESCE(v.column1, refresh_state.processed_entity), \
          result_hash = v.column2, errors = v.column3, next_update_at = CASE WHEN refresh_state.next_update_at <= v.column6 \
          THEN refresh_state.next_update_at ELSE v.column4 END FROM (VALUES {rows}) AS v \
          WHERE refresh_state.entity_id = v.column5",
         updates,
+        1000,
     )
     .await?;
     if changed.is_empty() {
@@ -856,16 +853,20 @@ async fn write_processed_batch(
     Ok(report)
 }
 
-/// `UPDATE ... FROM (VALUES {rows}) AS v` in chunks: one statement per chunk
-/// instead of one per entity (both databases name the columns column1..N).
-async fn update_from_values<const W: usize>(
+/// Runs `template` once per chunk of `rows`, with `{rows}` replaced by the
+/// chunk's `($1, ...), (...)` placeholders: multi-row INSERTs and
+/// `UPDATE ... FROM (VALUES {rows}) AS v` (both databases name the VALUES
+/// columns column1..N). One statement per chunk instead of one per row.
+async fn exec_chunked<const W: usize>(
     tx: &mut Box<dyn Tx>,
     template: &str,
     rows: Vec<[Arg; W]>,
+    max_rows: usize,
 ) -> Result<()> {
+    let per_statement = (tx.dialect().max_params() / W).min(max_rows);
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
-        let chunk: Vec<[Arg; W]> = rows.by_ref().take(1000).collect();
+        let chunk: Vec<[Arg; W]> = rows.by_ref().take(per_statement).collect();
         let sql = template.replace("{rows}", &row_placeholders(chunk.len(), W));
         tx.exec(&sql, chunk.into_iter().flatten().collect()).await?;
     }
@@ -878,14 +879,7 @@ async fn insert_rows<const W: usize>(
     head: &str,
     rows: Vec<[Arg; W]>,
 ) -> Result<()> {
-    let per_statement = tx.dialect().max_params() / W;
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<[Arg; W]> = rows.by_ref().take(per_statement).collect();
-        let sql = format!("{head} VALUES {}", row_placeholders(chunk.len(), W));
-        tx.exec(&sql, chunk.into_iter().flatten().collect()).await?;
-    }
-    Ok(())
+    exec_chunked(tx, &format!("{head} VALUES {{rows}}"), rows, usize::MAX).await
 }
 
 // ---- the contract ------------------------------------------------------------------------
