@@ -42,7 +42,7 @@ struct Args {
     /// Untimed requests per endpoint before sampling.
     #[arg(long, default_value_t = 20)]
     warmup: usize,
-    /// Keep the temporary directory (catalog, app-config.yaml, server.log).
+    /// Keep the temporary directory (catalog, app-config.yaml, server.log) and the PostgreSQL database.
     #[arg(long)]
     keep: bool,
     /// Entities per generated YAML file.

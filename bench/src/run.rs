@@ -120,9 +120,13 @@ pub async fn run(opts: &Options) -> anyhow::Result<Vec<Row>> {
 
     if let Some(db) = temp_db {
         let name = db.name.clone();
-        match db.drop_now().await {
-            Ok(()) => eprintln!("dropped database {name}"),
-            Err(e) => eprintln!("warning: could not drop database {name}: {e:#}"),
+        if opts.keep {
+            eprintln!("kept database {name}");
+        } else {
+            match db.drop_now().await {
+                Ok(()) => eprintln!("dropped database {name}"),
+                Err(e) => eprintln!("warning: could not drop database {name}: {e:#}"),
+            }
         }
     }
     if opts.keep {

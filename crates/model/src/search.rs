@@ -12,7 +12,7 @@ use std::collections::HashSet;
 /// One row of the search table. `value` is lower-cased (None for null leaves and
 /// for values longer than 200 characters); `original_value` keeps the spelling
 /// for facets and display.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SearchRow {
     pub key: String,
     pub value: Option<String>,

@@ -14,6 +14,10 @@ use crate::Result;
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
 
+/// Page cache sizes (negative: KiB) of the SQLite connections.
+const WRITER_CACHE_KIB: &str = "-65536";
+const READER_CACHE_KIB: &str = "-4096";
+
 pub(crate) enum Pools {
     /// One writer connection (SQLite allows one writer; queuing in the pool
     /// avoids `database is locked`), several readers in WAL mode.
@@ -68,16 +72,17 @@ impl Connection {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(30))
-            .pragma("cache_size", "-16000")
             .pragma("temp_store", "memory");
+        // The writer keeps the hot index pages of large batches in its cache; readers
+        // mostly touch a query's few pages.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
-            .connect_with(opts.clone())
+            .connect_with(opts.clone().pragma("cache_size", WRITER_CACHE_KIB))
             .await?;
         SQLITE_MIGRATIONS.run(&writer).await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
-            .connect_with(opts.read_only(true))
+            .connect_with(opts.read_only(true).pragma("cache_size", READER_CACHE_KIB))
             .await?;
         Ok(Self {
             pools: Pools::Sqlite { writer, reader },
@@ -89,6 +94,21 @@ impl Connection {
         let pool = PgPoolOptions::new()
             .max_connections(10)
             .acquire_timeout(Duration::from_secs(30))
+            // Statements are prepared and cached per connection; a generic plan
+            // ignores the filter values, and how many entities a value matches
+            // ranges from one to most of the catalog, so every execution is
+            // planned for its own values. Pages stop after `limit` index rows:
+            // starting parallel workers costs more than it saves.
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    sqlx::Executor::execute(
+                        &mut *conn,
+                        "SET plan_cache_mode = force_custom_plan; SET max_parallel_workers_per_gather = 0",
+                    )
+                    .await
+                    .map(|_| ())
+                })
+            })
             .connect(url)
             .await?;
         POSTGRES_MIGRATIONS.run(&pool).await?;

@@ -8,9 +8,18 @@ use crate::{EntityPage, EntityQuery, FacetCount, Page, Result, StoreError};
 
 /// Renders an [`EntityFilter`] into a boolean SQL expression over `fe.entity_id`,
 /// collecting bind arguments numbered from `next`.
+///
+/// Two shapes, same meaning: `fe.entity_id IN (SELECT ...)` builds the matching
+/// set once, which suits counts and facets that visit every entity; a
+/// correlated `EXISTS` probes one entity at a time, which suits a page read
+/// in index order that stops after `limit` rows.
 pub(crate) struct FilterSql {
     next: usize,
     pub args: Vec<Arg>,
+    /// The entity id column an `EXISTS` probe correlates with (the driving
+    /// index's, so the probe runs before the entity row is fetched); `None`
+    /// renders `IN` sets.
+    correlated: Option<&'static str>,
 }
 
 impl FilterSql {
@@ -18,6 +27,17 @@ impl FilterSql {
         Self {
             next: first_placeholder,
             args: Vec::new(),
+            correlated: None,
+        }
+    }
+
+    /// `entity has a search row matching cond` in this renderer's shape.
+    fn matching(&self, cond: &str) -> String {
+        match self.correlated {
+            Some(id) => {
+                format!("EXISTS (SELECT 1 FROM search x WHERE x.entity_id = {id} AND {cond})")
+            }
+            None => format!("fe.entity_id IN (SELECT entity_id FROM search x WHERE {cond})"),
         }
     }
 
@@ -26,10 +46,6 @@ impl FilterSql {
         let p = format!("${}", self.next);
         self.next += 1;
         p
-    }
-
-    pub fn next_placeholder(&self) -> usize {
-        self.next
     }
 
     pub fn render(&mut self, f: &EntityFilter) -> String {
@@ -48,19 +64,14 @@ impl FilterSql {
             EntityFilter::Key { key, values } => {
                 let k = self.bind(Arg::from(key.to_lowercase()));
                 match values {
-                    None => {
-                        format!("fe.entity_id IN (SELECT entity_id FROM search WHERE key = {k})")
-                    }
+                    None => self.matching(&format!("x.key = {k}")),
                     Some(vals) if vals.is_empty() => "1 = 0".into(),
                     Some(vals) => {
                         let ps: Vec<String> = vals
                             .iter()
                             .map(|v| self.bind(Arg::from(v.to_lowercase())))
                             .collect();
-                        format!(
-                            "fe.entity_id IN (SELECT entity_id FROM search WHERE key = {k} AND value IN ({}))",
-                            ps.join(", ")
-                        )
+                        self.matching(&format!("x.key = {k} AND x.value IN ({})", ps.join(", ")))
                     }
                 }
             }
@@ -70,7 +81,7 @@ impl FilterSql {
                     "{}%",
                     escape_like(&prefix.to_lowercase())
                 )));
-                format!("fe.entity_id IN (SELECT entity_id FROM search WHERE key = {k} AND value LIKE {p} ESCAPE '\\')")
+                self.matching(&format!("x.key = {k} AND x.value LIKE {p} ESCAPE '\\'"))
             }
         }
     }
@@ -122,25 +133,52 @@ fn driving_condition(
     }
 }
 
-pub(crate) async fn query_entities(
-    c: &mut Box<dyn Tx>,
+/// How a page query reads: the FROM clause, the ordering columns and the
+/// remaining conditions, with their bind arguments.
+struct Plan {
+    f: FilterSql,
+    from: String,
+    /// The column pair the page is ordered and keyed by: (sort value, entity id).
+    sort_col: Option<&'static str>,
+    id_col: &'static str,
+    extra_order: Vec<String>,
+    where_base: String,
+}
+
+/// A driving key/value with fewer entities than this is read in full and
+/// sorted; a larger one is cheaper to find while scanning the sort index.
+pub(crate) const SELECTIVE_ROWS: i64 = 2000;
+
+async fn is_selective(c: &mut Box<dyn Tx>, key: &str, value: &str, limit: i64) -> Result<bool> {
+    let rows = c
+        .rows(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM search WHERE key = $1 AND value = $2 LIMIT $3) t",
+            vec![Arg::from(key), Arg::from(value), Arg::Int(limit)],
+        )
+        .await?;
+    Ok(rows.first().map(|r| r.int(0)).unwrap_or(0) < limit)
+}
+
+fn plan(
     q: &EntityQuery,
-    counts: &CountCache,
-) -> Result<EntityPage> {
+    dialect: crate::sql::Dialect,
+    correlated: bool,
+    drive_first: bool,
+) -> Plan {
     let order = q.order.first();
     let mut f = FilterSql::new(1);
     let mut conds: Vec<String> = Vec::new();
     // SQLite's planner would rather materialize a large IN-list and sort it;
     // scanning the sort (or driving) index in order and stopping at LIMIT is
     // what keeps pages fast at 100k entities, so the join order is forced there.
-    let join = match c.dialect() {
+    let join = match dialect {
         crate::sql::Dialect::Sqlite => "CROSS JOIN",
         crate::sql::Dialect::Postgres => "JOIN",
     };
     let mut remaining_filter = q.filter.clone();
-    // The column pair the page is ordered and keyed by: (sort value, entity id).
-    let (from, sort_col, id_col, extra_order) = match order {
-        Some(_) if q.all_order_fields => {
+    let driver = driving_condition(q.filter.as_ref());
+    let (from, sort_col, id_col, extra_order) = match (order, driver) {
+        (Some(_), _) if q.all_order_fields => {
             let mut from = "final_entities fe".to_string();
             let mut extra = Vec::new();
             for (i, o) in q.order.iter().enumerate() {
@@ -158,7 +196,24 @@ pub(crate) async fn query_entities(
             }
             (from, None, "fe.entity_id", extra)
         }
-        Some(o) => {
+        // A selective filter (one owner's entities): read its few rows and sort them.
+        (Some(o), Some((key, value, rest))) if drive_first => {
+            let dk = f.bind(Arg::from(key));
+            let dv = f.bind(Arg::from(value));
+            let k = f.bind(Arg::from(o.field.to_lowercase()));
+            remaining_filter = rest;
+            (
+                format!(
+                    "search d {join} final_entities fe ON fe.entity_id = d.entity_id \
+                     {join} search s ON s.entity_id = d.entity_id AND s.key = {k} \
+                     WHERE d.key = {dk} AND d.value = {dv} AND s.value IS NOT NULL"
+                ),
+                Some("s.value"),
+                "s.entity_id",
+                Vec::new(),
+            )
+        }
+        (Some(o), _) => {
             let k = f.bind(Arg::from(o.field.to_lowercase()));
             // Entities lacking the sort field are excluded (Backstage behaviour).
             (
@@ -168,31 +223,32 @@ pub(crate) async fn query_entities(
                 Vec::new(),
             )
         }
-        None => match driving_condition(q.filter.as_ref()) {
-            Some((key, value, rest)) => {
-                let k = f.bind(Arg::from(key));
-                let v = f.bind(Arg::from(value));
-                remaining_filter = rest;
-                (
-                    format!("search d {join} final_entities fe ON fe.entity_id = d.entity_id WHERE d.key = {k} AND d.value = {v}"),
-                    None,
-                    "d.entity_id",
-                    Vec::new(),
-                )
-            }
-            None => (
-                "final_entities fe WHERE 1 = 1".to_string(),
+        (None, Some((key, value, rest))) => {
+            let k = f.bind(Arg::from(key));
+            let v = f.bind(Arg::from(value));
+            remaining_filter = rest;
+            (
+                format!("search d {join} final_entities fe ON fe.entity_id = d.entity_id WHERE d.key = {k} AND d.value = {v}"),
                 None,
-                "fe.entity_id",
+                "d.entity_id",
                 Vec::new(),
-            ),
-        },
+            )
+        }
+        (None, None) => (
+            "final_entities fe WHERE 1 = 1".to_string(),
+            None,
+            "fe.entity_id",
+            Vec::new(),
+        ),
     };
     let from = if from.contains(" WHERE ") {
         from
     } else {
         format!("{from} WHERE 1 = 1")
     };
+    if correlated {
+        f.correlated = Some(id_col);
+    }
     if let Some(filter) = &remaining_filter {
         conds.push(f.render(filter));
     }
@@ -209,17 +265,46 @@ pub(crate) async fn query_entities(
             "%{}%",
             escape_like(&ft.term.to_lowercase())
         )));
-        conds.push(format!(
-            "fe.entity_id IN (SELECT entity_id FROM search WHERE key IN ({}) AND value LIKE {term} ESCAPE '\\')",
+        conds.push(f.matching(&format!(
+            "x.key IN ({}) AND x.value LIKE {term} ESCAPE '\\'",
             ks.join(", ")
-        ));
+        )));
     }
     let where_base = conds
         .iter()
         .map(|c| format!(" AND {c}"))
         .collect::<String>();
+    Plan {
+        f,
+        from,
+        sort_col,
+        id_col,
+        extra_order,
+        where_base,
+    }
+}
+
+pub(crate) async fn query_entities(
+    c: &mut Box<dyn Tx>,
+    q: &EntityQuery,
+    counts: &CountCache,
+    selective_rows: i64,
+) -> Result<EntityPage> {
+    let order = q.order.first();
+    let drive_first = match (order, driving_condition(q.filter.as_ref())) {
+        (Some(_), Some((key, value, _))) if !q.all_order_fields => {
+            is_selective(c, &key, &value, selective_rows).await?
+        }
+        _ => false,
+    };
 
     let total_items = if q.count_total {
+        let Plan {
+            f,
+            from,
+            where_base,
+            ..
+        } = plan(q, c.dialect(), false, drive_first);
         let sql = format!("SELECT COUNT(*) FROM {from}{where_base}");
         let cache_key = format!("{sql}\u{0}{:?}", f.args);
         let seq = change_sequence(c).await?;
@@ -247,12 +332,18 @@ pub(crate) async fn query_entities(
         None
     };
 
+    let Plan {
+        f,
+        from,
+        sort_col,
+        id_col,
+        extra_order,
+        where_base,
+    } = plan(q, c.dialect(), true, drive_first);
     let asc = order.map(|o| o.order == SortOrder::Asc).unwrap_or(true);
-    let mut page_f = FilterSql {
-        next: f.next_placeholder(),
-        args: f.args.clone(),
-    };
-    let mut where_page = where_base.clone();
+    // Cursor and limit placeholders continue after the plan's.
+    let mut page_f = f;
+    let mut where_page = where_base;
     let (limit, offset, backwards) = match &q.page {
         Page::All => (None, 0, false),
         Page::Offset { offset, limit } => (Some(*limit), *offset, false),
@@ -380,9 +471,13 @@ mod tests {
         ]);
         let mut r = FilterSql::new(3);
         let sql = r.render(&f);
-        assert!(sql.contains("key = $3 AND value IN ($4)"), "{sql}");
-        assert!(sql.contains("key = $5)"), "{sql}");
-        assert!(sql.contains("NOT (fe.entity_id IN (SELECT entity_id FROM search WHERE key = $6 AND value LIKE $7"), "{sql}");
+        assert!(sql.contains("x.key = $3 AND x.value IN ($4)"), "{sql}");
+        assert!(sql.contains("x.key = $5)"), "{sql}");
+        assert!(sql.contains("NOT (fe.entity_id IN (SELECT entity_id FROM search x WHERE x.key = $6 AND x.value LIKE $7"), "{sql}");
+        let mut r = FilterSql::new(1);
+        r.correlated = Some("fe.entity_id");
+        let sql = r.render(&f);
+        assert!(sql.contains("EXISTS (SELECT 1 FROM search x WHERE x.entity_id = fe.entity_id AND x.key = $1 AND x.value IN ($2))"), "{sql}");
         assert_eq!(r.args.last(), Some(&Arg::from("a\\_%")));
         assert_eq!(crate::sql::placeholders(2, 3), "$2, $3, $4");
     }

@@ -232,12 +232,12 @@ macro_rules! impl_tx {
             }
             async fn exec(&mut self, sql: &str, args: Vec<Arg>) -> Result<u64> {
                 let (sql, args) = $prepare(sql, args);
-                let q = bind_all!(sqlx::query(&sql), args);
+                let q = bind_all!(sqlx::query(&sql).persistent(cacheable(&args)), args);
                 Ok(q.execute(&mut *self.0).await?.rows_affected())
             }
             async fn rows(&mut self, sql: &str, args: Vec<Arg>) -> Result<Vec<Row>> {
                 let (sql, args) = $prepare(sql, args);
-                let q = bind_all!(sqlx::query(&sql), args);
+                let q = bind_all!(sqlx::query(&sql).persistent(cacheable(&args)), args);
                 Ok(q.fetch_all(&mut *self.0)
                     .await?
                     .iter()
@@ -250,6 +250,14 @@ macro_rules! impl_tx {
             }
         }
     };
+}
+
+/// Whether a statement is worth keeping prepared on its connection. Multi-row
+/// writes and long IN-lists differ in size from call to call and compile to
+/// large programs: cached, a few hundred of them held tens of megabytes per
+/// connection while never being reused.
+fn cacheable(args: &[Arg]) -> bool {
+    args.len() <= 32
 }
 
 /// PostgreSQL takes `$N` as written.

@@ -22,11 +22,43 @@ pub struct LocationSpec {
 }
 
 /// An unprocessed entity emitted by a provider or by a parent's processing,
-/// with the location key that claims it (None = no claim).
+/// with the location key that claims it (None = no claim). Kept serialized:
+/// a Location can emit 100k children, and a parsed entity takes several times
+/// the memory of its JSON text.
 #[derive(Debug, Clone)]
 pub struct DeferredEntity {
-    pub entity: Entity,
+    pub(crate) entity_ref: String,
+    pub(crate) json: String,
     pub location_key: Option<String>,
+}
+
+impl DeferredEntity {
+    /// Fails when the entity has no kind or `metadata.name`.
+    pub fn new(entity: &Entity, location_key: Option<String>) -> crate::Result<Self> {
+        let entity_ref = greenroom_model::EntityRef::of_entity(entity)
+            .map(|r| r.canonical())
+            .ok_or_else(|| {
+                crate::StoreError::Input("entity has no kind or metadata.name".into())
+            })?;
+        Ok(Self {
+            entity_ref,
+            json: serde_json::to_string(entity).expect("entities serialize"),
+            location_key,
+        })
+    }
+
+    pub fn entity_ref(&self) -> &str {
+        &self.entity_ref
+    }
+
+    /// The entity as JSON text.
+    pub fn json(&self) -> &str {
+        &self.json
+    }
+
+    pub fn entity(&self) -> Entity {
+        serde_json::from_str(&self.json).expect("serialized from an entity")
+    }
 }
 
 /// An entity claimed for processing.
@@ -90,9 +122,10 @@ pub struct FullTextFilter {
     pub fields: Vec<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub enum Page {
     /// Everything (GET /entities without paging parameters).
+    #[default]
     All,
     Offset {
         offset: u64,
@@ -106,12 +139,6 @@ pub enum Page {
         limit: u64,
         backwards: bool,
     },
-}
-
-impl Default for Page {
-    fn default() -> Self {
-        Page::All
-    }
 }
 
 #[derive(Debug, Clone)]

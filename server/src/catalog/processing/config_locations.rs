@@ -39,9 +39,9 @@ pub fn config_location_specs(config: &Config) -> Vec<LocationSpec> {
 pub fn config_location_entities(config: &Config) -> Vec<DeferredEntity> {
     config_location_specs(config)
         .into_iter()
-        .map(|spec| DeferredEntity {
-            entity: generated_location_entity(&spec),
-            location_key: Some(location_ref(&spec)),
+        .map(|spec| {
+            DeferredEntity::new(&generated_location_entity(&spec), Some(location_ref(&spec)))
+                .expect("generated location entities have a kind and a name")
         })
         .collect()
 }

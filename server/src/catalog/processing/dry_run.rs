@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use greenroom_model::{annotations, Entity, EntityRef};
-use greenroom_store::{LocationSpec, ProcessingError};
+use greenroom_store::{DeferredEntity, LocationSpec, ProcessingError};
 use serde_json::Value;
 
 use super::locations::{generated_location_entity, parse_location_ref};
@@ -51,7 +51,7 @@ impl Pipeline {
                     ),
                 )]);
             }
-            pending.extend(outcome.children.into_iter().map(|c| c.entity));
+            pending.extend(outcome.children.iter().map(DeferredEntity::entity));
             entities.push(processed);
         }
         Ok(entities)

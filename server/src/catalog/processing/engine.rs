@@ -13,15 +13,17 @@ use super::Pipeline;
 use crate::config::{Config, OrphanStrategy};
 
 /// Entities claimed per round.
-const BATCH_SIZE: usize = 200;
+const BATCH_SIZE: usize = 1000;
 /// How long a claim protects an entity from other workers or replicas.
-const LEASE_SECS: i64 = 60;
+const LEASE_SECS: i64 = 180;
 /// Entities processed at the same time (I/O bound: URL reads).
 const CONCURRENCY: usize = 16;
 /// Stitch queue entries handled per store call.
-const STITCH_BATCH: usize = 500;
-/// Longest time stitching waits while processing works through a backlog.
-const STITCH_EVERY: Duration = Duration::from_secs(3);
+const STITCH_BATCH: usize = 2500;
+/// How often, and for how long, stitching runs while processing works through
+/// a backlog (see the loop in [`Engine::spawn`]).
+const STITCH_EVERY: Duration = Duration::from_secs(10);
+const STITCH_SLICE: Duration = Duration::from_secs(1);
 const IDLE_SLEEP: Duration = Duration::from_millis(300);
 const ERROR_SLEEP: Duration = Duration::from_secs(2);
 const ORPHAN_CLEANUP_EVERY: Duration = Duration::from_secs(30);
@@ -107,14 +109,16 @@ async fn process_batch(store: &dyn CatalogStore, pipeline: &Pipeline) -> anyhow:
     Ok(count)
 }
 
-/// Stitches until the queue is empty; returns how many entities were stitched.
-async fn stitch_all(store: &dyn CatalogStore) -> anyhow::Result<usize> {
+/// Stitches until the queue is empty or `budget` has passed; returns how many
+/// entities were stitched.
+async fn stitch_all(store: &dyn CatalogStore, budget: Option<Duration>) -> anyhow::Result<usize> {
     let started = Instant::now();
     let mut total = 0;
     loop {
         let stitched = store.stitch_pending(STITCH_BATCH).await?;
         total += stitched;
-        if stitched == 0 {
+        let out_of_time = budget.is_some_and(|b| started.elapsed() >= b);
+        if stitched == 0 || out_of_time {
             if total > 0 {
                 tracing::debug!(
                     entities = total,
@@ -133,7 +137,7 @@ async fn stitch_all(store: &dyn CatalogStore) -> anyhow::Result<usize> {
 pub async fn run_until_idle(store: &dyn CatalogStore, pipeline: &Pipeline) -> anyhow::Result<()> {
     for _ in 0..MAX_IDLE_ROUNDS {
         let processed = process_batch(store, pipeline).await?;
-        let stitched = stitch_all(store).await?;
+        let stitched = stitch_all(store, None).await?;
         if processed == 0 && stitched == 0 {
             return Ok(());
         }
@@ -168,19 +172,24 @@ impl Engine {
             loop {
                 let round = async {
                     let processed = process_batch(store.as_ref(), &pipeline).await?;
-                    // While a backlog is being processed, stitching waits (at most
-                    // STITCH_EVERY): the queue deduplicates refs, so an entity that
-                    // many others relate to (a team owning thousands) is stitched
-                    // once instead of after every batch.
-                    let backlog = processed == BATCH_SIZE && last_stitch.elapsed() < STITCH_EVERY;
-                    let stitched = if backlog {
-                        0
-                    } else {
-                        stitch_all(store.as_ref()).await?
-                    };
-                    if !backlog {
+                    // While a backlog is being processed, stitching mostly waits:
+                    // the queue deduplicates refs, so an entity that many others
+                    // relate to (a team owning thousands) is stitched once instead
+                    // of after every batch, and an entity is stitched after the
+                    // entities that point at it were processed rather than again
+                    // for each of them. Every STITCH_EVERY a short slice keeps a
+                    // large first ingestion visibly progressing. Outside a backlog
+                    // every change is stitched right after it is processed.
+                    let backlog = processed == BATCH_SIZE;
+                    let stitched = if !backlog {
                         last_stitch = Instant::now();
-                    }
+                        stitch_all(store.as_ref(), None).await?
+                    } else if last_stitch.elapsed() >= STITCH_EVERY {
+                        last_stitch = Instant::now();
+                        stitch_all(store.as_ref(), Some(STITCH_SLICE)).await?
+                    } else {
+                        0
+                    };
                     anyhow::Ok(processed + stitched)
                 };
                 let pause = tokio::select! {

@@ -141,7 +141,7 @@ fn result_hash(outcome: &pipeline::Outcome) -> String {
     part(b"processed", &outcome.processed);
     part(b"relations", &outcome.relations);
     for child in &outcome.children {
-        part(b"child", &child.entity);
+        part(b"child", &child.json());
         part(b"key", &child.location_key);
     }
     part(b"errors", &outcome.errors);

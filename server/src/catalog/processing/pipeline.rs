@@ -220,28 +220,6 @@ impl Pipeline {
             }
         };
 
-        // Children must be allowed for the origin location (catalog.rules).
-        for child in &children {
-            if !self.rules.is_allowed(&child.entity, &origin) {
-                let child_ref = EntityRef::of_entity(&child.entity)
-                    .map(|r| r.canonical())
-                    .unwrap_or_default();
-                let read_from = child
-                    .location_key
-                    .clone()
-                    .unwrap_or_else(|| location_ref(&location));
-                errors.push(error(
-                    "NotAllowedError",
-                    greenroom_model::rules::not_allowed_message(
-                        &child_ref,
-                        &read_from,
-                        Some(&location_ref(&origin)),
-                    ),
-                ));
-                return Outcome::failed(errors);
-            }
-        }
-
         if !errors.is_empty() {
             return Outcome::failed(errors);
         }
@@ -357,10 +335,20 @@ impl Pipeline {
                         continue;
                     }
                     annotate_child(&mut child, &read_from, &origin_ref);
-                    children.push(DeferredEntity {
-                        entity: child,
-                        location_key: Some(read_from.clone()),
-                    });
+                    // Children must be allowed for the origin location (catalog.rules).
+                    if !self.rules.is_allowed(&child, origin) {
+                        return Err(error(
+                            "NotAllowedError",
+                            greenroom_model::rules::not_allowed_message(
+                                child_ref.as_deref().unwrap_or_default(),
+                                &read_from,
+                                Some(&origin_ref),
+                            ),
+                        ));
+                    }
+                    let child = DeferredEntity::new(&child, Some(read_from.clone()))
+                        .map_err(|e| error("InputError", format!("{e} at {read_from}")))?;
+                    children.push(child);
                 }
             }
         }

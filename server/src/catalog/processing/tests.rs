@@ -59,7 +59,7 @@ fn child_refs(result: &ProcessedResult) -> Vec<String> {
     result
         .children
         .iter()
-        .map(|c| EntityRef::of_entity(&c.entity).unwrap().canonical())
+        .map(|c| c.entity_ref().to_string())
         .collect()
 }
 
@@ -120,11 +120,11 @@ async fn file_location_reads_every_document_and_annotates_children() {
     for child in &result.children {
         assert_eq!(child.location_key.as_deref(), Some(location.as_str()));
         assert_eq!(
-            annotation_of(&child.entity, "backstage.io/managed-by-location"),
+            annotation_of(&child.entity(), "backstage.io/managed-by-location"),
             Some(location.as_str())
         );
         assert_eq!(
-            annotation_of(&child.entity, "backstage.io/managed-by-origin-location"),
+            annotation_of(&child.entity(), "backstage.io/managed-by-origin-location"),
             Some(location.as_str())
         );
     }
@@ -132,7 +132,7 @@ async fn file_location_reads_every_document_and_annotates_children() {
 
     // The component's own processing emits its relations, both directions.
     let component = pipeline
-        .process(&claimed(result.children[0].entity.clone()))
+        .process(&claimed(result.children[0].entity()))
         .await;
     assert!(component.errors.is_empty(), "{:?}", component.errors);
     let relations: Vec<(String, String, String)> = component
@@ -204,9 +204,7 @@ async fn nested_location_resolves_relative_targets_against_its_file() {
         .process(&claimed(generated_location_entity(&root)))
         .await;
     assert_eq!(child_refs(&first), vec!["location:default/nested"]);
-    let nested = pipeline
-        .process(&claimed(first.children[0].entity.clone()))
-        .await;
+    let nested = pipeline.process(&claimed(first.children[0].entity())).await;
     assert!(nested.errors.is_empty(), "{:?}", nested.errors);
     // spec.type defaulted to the parent location's type (file).
     assert_eq!(nested.processed.as_ref().unwrap()["spec"].get("type"), None);
@@ -227,7 +225,7 @@ async fn nested_location_resolves_relative_targets_against_its_file() {
     let origin = format!("file:{}", dir.path().join("root/all.yaml").display());
     assert_eq!(
         annotation_of(
-            &nested.children[1].entity,
+            &nested.children[1].entity(),
             "backstage.io/managed-by-origin-location"
         ),
         Some(origin.as_str())
@@ -570,7 +568,7 @@ async fn url_location_through_the_allow_list() {
     assert_eq!(child_refs(&result), vec!["component:default/remote"]);
 
     let child = pipeline
-        .process(&claimed(result.children[0].entity.clone()))
+        .process(&claimed(result.children[0].entity()))
         .await;
     let processed = child.processed.unwrap();
     assert_eq!(
@@ -806,11 +804,11 @@ fn config_locations_become_generated_location_entities() {
         Some(format!("file:{file_target}"))
     );
     assert_eq!(
-        entities[0].entity["spec"],
+        entities[0].entity()["spec"],
         json!({"type": "file", "target": file_target})
     );
     assert_eq!(
-        entities[1].entity,
+        entities[1].entity(),
         generated_location_entity(&LocationSpec {
             kind: "url".into(),
             target: "https://example.com/catalog-info.yaml".into()
