@@ -77,7 +77,13 @@ impl Connection {
         // mostly touch a query's few pages.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
-            .connect_with(opts.clone().pragma("cache_size", WRITER_CACHE_KIB))
+            .connect_with(
+                opts.clone()
+                    .pragma("cache_size", WRITER_CACHE_KIB)
+                    // Fewer, larger checkpoints: a page changed by several batches in
+                    // between is copied back into the database file once.
+                    .pragma("wal_autocheckpoint", "10000"),
+            )
             .await?;
         SQLITE_MIGRATIONS.run(&writer).await?;
         let reader = SqlitePoolOptions::new()
