@@ -31,11 +31,14 @@ impl Dialect {
     }
 }
 
-/// A bind argument.
+/// A bind argument. The arrays carry one column of a multi-row write to
+/// PostgreSQL's `UNNEST` (see `exec_rows` in the store).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Arg {
     Text(Option<String>),
     Int(i64),
+    Texts(Vec<Option<String>>),
+    Ints(Vec<i64>),
 }
 
 impl From<&str> for Arg {
@@ -113,16 +116,33 @@ pub trait Tx: Send {
 }
 
 macro_rules! bind_all {
-    ($q:expr, $args:expr) => {{
+    ($q:expr, $args:expr, $array:path) => {{
         let mut q = $q;
         for a in $args {
             q = match a {
                 Arg::Text(t) => q.bind(t),
                 Arg::Int(v) => q.bind(v),
+                Arg::Texts(v) => $array(q, v),
+                Arg::Ints(v) => $array(q, v),
             };
         }
         q
     }};
+}
+
+type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
+type SqliteQuery<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
+
+fn pg_array<'q, T>(q: PgQuery<'q>, v: Vec<T>) -> PgQuery<'q>
+where
+    Vec<T>: sqlx::Encode<'q, sqlx::Postgres> + sqlx::Type<sqlx::Postgres> + Send + 'q,
+{
+    q.bind(v)
+}
+
+/// SQLite has no arrays: one is bound as JSON text (readable with `json_each`).
+fn sqlite_array<'q, T: serde::Serialize>(q: SqliteQuery<'q>, v: Vec<T>) -> SqliteQuery<'q> {
+    q.bind(serde_json::to_string(&v).expect("arrays of text and integers serialize"))
 }
 
 fn decode_sqlite(row: &sqlx::sqlite::SqliteRow) -> Row {
@@ -224,7 +244,7 @@ fn sqlite_positional(sql: &str, args: Vec<Arg>) -> (String, Vec<Arg>) {
 /// One `Tx` implementation per connection kind: the same three calls, with the
 /// dialect's decoder, SQLite's positional rewrite, and a commit for transactions.
 macro_rules! impl_tx {
-    ($ty:ty, $dialect:expr, $decode:path, $prepare:path, |$this:ident| $commit:expr) => {
+    ($ty:ty, $dialect:expr, $decode:path, $prepare:path, $array:path, |$this:ident| $commit:expr) => {
         #[async_trait]
         impl Tx for $ty {
             fn dialect(&self) -> Dialect {
@@ -232,12 +252,12 @@ macro_rules! impl_tx {
             }
             async fn exec(&mut self, sql: &str, args: Vec<Arg>) -> Result<u64> {
                 let (sql, args) = $prepare(sql, args);
-                let q = bind_all!(sqlx::query(&sql).persistent(cacheable(&args)), args);
+                let q = bind_all!(sqlx::query(&sql).persistent(cacheable(&args)), args, $array);
                 Ok(q.execute(&mut *self.0).await?.rows_affected())
             }
             async fn rows(&mut self, sql: &str, args: Vec<Arg>) -> Result<Vec<Row>> {
                 let (sql, args) = $prepare(sql, args);
-                let q = bind_all!(sqlx::query(&sql).persistent(cacheable(&args)), args);
+                let q = bind_all!(sqlx::query(&sql).persistent(cacheable(&args)), args, $array);
                 Ok(q.fetch_all(&mut *self.0)
                     .await?
                     .iter()
@@ -270,6 +290,7 @@ impl_tx!(
     Dialect::Sqlite,
     decode_sqlite,
     sqlite_positional,
+    sqlite_array,
     |tx| Ok(tx.0.commit().await?)
 );
 impl_tx!(
@@ -277,15 +298,25 @@ impl_tx!(
     Dialect::Sqlite,
     decode_sqlite,
     sqlite_positional,
+    sqlite_array,
     |_conn| Ok(())
 );
-impl_tx!(PgTx, Dialect::Postgres, decode_pg, pg_as_is, |tx| Ok(tx
-    .0
-    .commit()
-    .await?));
-impl_tx!(PgConn, Dialect::Postgres, decode_pg, pg_as_is, |_conn| Ok(
-    ()
-));
+impl_tx!(
+    PgTx,
+    Dialect::Postgres,
+    decode_pg,
+    pg_as_is,
+    pg_array,
+    |tx| Ok(tx.0.commit().await?)
+);
+impl_tx!(
+    PgConn,
+    Dialect::Postgres,
+    decode_pg,
+    pg_as_is,
+    pg_array,
+    |_conn| Ok(())
+);
 
 /// `$start, $start+1, ...` placeholders for `n` values.
 pub fn placeholders(start: usize, n: usize) -> String {

@@ -138,22 +138,24 @@ impl SqlStore {
 /// Queues refs for stitching with a fresh ticket.
 async fn queue_stitch(tx: &mut Box<dyn Tx>, refs: &BTreeSet<String>) -> Result<()> {
     let now = now_ms();
-    let refs: Vec<&String> = refs.iter().collect();
-    for chunk in refs.chunks(CHUNK) {
-        let mut args = Vec::with_capacity(chunk.len() * 3);
-        for r in chunk {
-            args.push(Arg::from(*r));
-            args.push(Arg::from(uuid::Uuid::new_v4().to_string()));
-            args.push(Arg::Int(now));
-        }
-        let sql = format!(
-            "INSERT INTO stitch_queue (entity_ref, ticket, queued_at) VALUES {} \
-             ON CONFLICT (entity_ref) DO UPDATE SET ticket = excluded.ticket, claimed_until = 0",
-            row_placeholders(chunk.len(), 3)
-        );
-        tx.exec(&sql, args).await?;
-    }
-    Ok(())
+    let rows: Vec<[Arg; 3]> = refs
+        .iter()
+        .map(|r| {
+            [
+                Arg::from(r),
+                Arg::from(uuid::Uuid::new_v4().to_string()),
+                Arg::Int(now),
+            ]
+        })
+        .collect();
+    exec_chunked(
+        tx,
+        "INSERT INTO stitch_queue (entity_ref, ticket, queued_at) VALUES {rows} \
+         ON CONFLICT (entity_ref) DO UPDATE SET ticket = excluded.ticket, claimed_until = 0",
+        rows,
+        CHUNK,
+    )
+    .await
 }
 
 struct ExistingState {
@@ -673,24 +675,23 @@ async fn stitch_refs(tx: &mut Box<dyn Tx>, refs: &[(String, String)]) -> Result<
     search_rows.sort_unstable_by(|(a_id, a), (b_id, b)| {
         (&a.key, &a.value, a_id).cmp(&(&b.key, &b.value, b_id))
     });
-    const WIDTH: usize = 4;
-    for chunk in search_rows.chunks(tx.dialect().max_params() / WIDTH) {
-        let mut args = Vec::with_capacity(chunk.len() * WIDTH);
-        for (id, r) in chunk {
-            args.push(Arg::from(id));
-            args.push(Arg::from(&r.key));
-            args.push(Arg::from(r.value.clone()));
-            args.push(Arg::from(r.original_value.clone()));
-        }
-        tx.exec(
-            &format!(
-                "INSERT INTO search (entity_id, key, value, original_value) VALUES {}",
-                row_placeholders(chunk.len(), WIDTH)
-            ),
-            args,
-        )
-        .await?;
-    }
+    let search_rows: Vec<[Arg; 4]> = search_rows
+        .into_iter()
+        .map(|(id, r)| {
+            [
+                Arg::from(id),
+                Arg::from(r.key),
+                Arg::from(r.value),
+                Arg::from(r.original_value),
+            ]
+        })
+        .collect();
+    insert_rows(
+        tx,
+        "INSERT INTO search (entity_id, key, value, original_value)",
+        search_rows,
+    )
+    .await?;
     tracing::debug!(
         entities = refs.len(),
         read_ms,
@@ -993,16 +994,30 @@ async fn rows_in(tx: &mut Box<dyn Tx>, template: &str, keys: &[String]) -> Resul
     Ok(out)
 }
 
-/// Runs `template` once per chunk of `rows`, with `{rows}` replaced by the
-/// chunk's `($1, ...), (...)` placeholders: multi-row INSERTs and
-/// `UPDATE ... FROM (VALUES {rows}) AS v` (both databases name the VALUES
-/// columns column1..N). One statement per chunk instead of one per row.
+/// Runs a multi-row statement: `template` contains `VALUES {rows}` (a
+/// multi-row INSERT, or `UPDATE ... FROM (VALUES {rows}) AS v`, or
+/// `... IN (VALUES {rows})`; both databases name VALUES columns column1..N).
+///
+/// SQLite gets one statement per chunk of `max_rows` rows with a placeholder
+/// per value. PostgreSQL gets one array per column instead, through
+/// `UNNEST(...) AS v(column1, ...)`: a statement with tens of thousands of
+/// parameters costs it more to parse and plan than to execute.
 async fn exec_chunked<const W: usize>(
     tx: &mut Box<dyn Tx>,
     template: &str,
     rows: Vec<[Arg; W]>,
     max_rows: usize,
 ) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    if tx.dialect() == Dialect::Postgres {
+        for chunk in rows.chunks(PG_ARRAY_ROWS) {
+            let (sql, args) = unnest(template, chunk);
+            tx.exec(&sql, args).await?;
+        }
+        return Ok(());
+    }
     let per_statement = (tx.dialect().max_params() / W).min(max_rows);
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
@@ -1011,6 +1026,51 @@ async fn exec_chunked<const W: usize>(
         tx.exec(&sql, chunk.into_iter().flatten().collect()).await?;
     }
     Ok(())
+}
+
+/// Rows per PostgreSQL statement in [`exec_chunked`] (bounds message size).
+const PG_ARRAY_ROWS: usize = 50_000;
+
+/// `VALUES {rows}` in `template` becomes a `SELECT` over one array per column;
+/// a column's type follows its first row (text or bigint).
+fn unnest<const W: usize>(template: &str, rows: &[[Arg; W]]) -> (String, Vec<Arg>) {
+    let mut args = Vec::with_capacity(W);
+    let mut casts = Vec::with_capacity(W);
+    for col in 0..W {
+        let (arg, cast) = match &rows[0][col] {
+            Arg::Int(_) => (
+                Arg::Ints(
+                    rows.iter()
+                        .map(|r| match &r[col] {
+                            Arg::Int(v) => *v,
+                            other => panic!("column {col} mixes integers with {other:?}"),
+                        })
+                        .collect(),
+                ),
+                "bigint[]",
+            ),
+            _ => (
+                Arg::Texts(
+                    rows.iter()
+                        .map(|r| match &r[col] {
+                            Arg::Text(t) => t.clone(),
+                            other => panic!("column {col} mixes text with {other:?}"),
+                        })
+                        .collect(),
+                ),
+                "text[]",
+            ),
+        };
+        args.push(arg);
+        casts.push(format!("${}::{cast}", col + 1));
+    }
+    let names: Vec<String> = (1..=W).map(|i| format!("column{i}")).collect();
+    let select = format!(
+        "SELECT * FROM UNNEST({}) AS u({})",
+        casts.join(", "),
+        names.join(", ")
+    );
+    (template.replace("VALUES {rows}", &select), args)
 }
 
 /// Multi-row INSERT of fixed-width rows, chunked under the parameter limit.
@@ -1555,5 +1615,35 @@ impl CatalogStore for SqlStore {
     async fn change_sequence(&self) -> Result<i64> {
         let mut c = self.conn.read().await?;
         query::change_sequence(&mut c).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unnest_turns_values_into_one_typed_array_per_column() {
+        let rows = vec![
+            [Arg::from("a"), Arg::Int(1), Arg::Text(None)],
+            [Arg::from("b"), Arg::Int(2), Arg::from("x")],
+        ];
+        let (sql, args) = unnest(
+            "UPDATE t SET n = v.column2 FROM (VALUES {rows}) AS v WHERE t.id = v.column1",
+            &rows,
+        );
+        assert_eq!(
+            sql,
+            "UPDATE t SET n = v.column2 FROM (SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[]) \
+             AS u(column1, column2, column3)) AS v WHERE t.id = v.column1"
+        );
+        assert_eq!(
+            args,
+            vec![
+                Arg::Texts(vec![Some("a".into()), Some("b".into())]),
+                Arg::Ints(vec![1, 2]),
+                Arg::Texts(vec![None, Some("x".into())]),
+            ]
+        );
     }
 }
