@@ -15,7 +15,7 @@ static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrat
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
 
 /// Page cache sizes (negative: KiB) of the SQLite connections.
-const WRITER_CACHE_KIB: &str = "-65536";
+const WRITER_CACHE_KIB: &str = "-32768";
 const READER_CACHE_KIB: &str = "-4096";
 
 pub(crate) enum Pools {
