@@ -817,14 +817,15 @@ async fn write_processed_batch(
     let mut restitch: BTreeSet<String> = BTreeSet::new();
 
     let ids: Vec<String> = results.iter().map(|r| r.entity_id.clone()).collect();
-    let stored_hash: HashMap<String, Option<String>> = rows_in(
+    // (result hash, current claim token) by entity id.
+    let stored: HashMap<String, (Option<String>, Option<String>)> = rows_in(
         tx,
-        "SELECT entity_id, result_hash FROM refresh_state WHERE entity_id IN ({in})",
+        "SELECT entity_id, result_hash, claim_token FROM refresh_state WHERE entity_id IN ({in})",
         &ids,
     )
     .await?
     .iter()
-    .map(|row| (row.string(0), row.opt_string(1)))
+    .map(|row| (row.string(0), (row.opt_string(1), row.opt_string(2))))
     .collect();
 
     let mut changed: Vec<ProcessedResult> = Vec::new();
@@ -832,10 +833,16 @@ async fn write_processed_batch(
     let mut updates: Vec<[Arg; 6]> = Vec::new();
     for result in results {
         let next = now + result.next_refresh_secs * 1000;
-        let Some(stored) = stored_hash.get(&result.entity_id) else {
+        let Some((stored_hash, claim)) = stored.get(&result.entity_id) else {
             continue; // deleted while it was being processed
         };
-        if stored.as_deref() == Some(result.result_hash.as_str()) {
+        if claim.as_deref() != Some(result.claim_token.as_str()) {
+            // The lease ran out and the entity was claimed again: that newer run
+            // owns the outcome.
+            tracing::debug!(entity = %result.entity_ref, "dropped the result of a superseded claim");
+            continue;
+        }
+        if stored_hash.as_deref() == Some(result.result_hash.as_str()) {
             reschedules.push([Arg::Int(next), Arg::from(&result.entity_id), Arg::Int(now)]);
             continue;
         }
@@ -1248,11 +1255,12 @@ impl CatalogStore for SqlStore {
         let mut tx = self.conn.write().await?;
         let now = now_ms();
         let sql = format!(
-            "UPDATE refresh_state SET next_update_at = $1 WHERE entity_id IN (\
+            "UPDATE refresh_state SET next_update_at = $1, claim_token = $4 WHERE entity_id IN (\
                SELECT entity_id FROM refresh_state WHERE next_update_at <= $2 ORDER BY next_update_at LIMIT $3{}) \
              RETURNING entity_id, entity_ref, unprocessed_entity, location_key, result_hash",
             tx.dialect().skip_locked()
         );
+        let token = uuid::Uuid::new_v4().to_string();
         let rows = tx
             .rows(
                 &sql,
@@ -1260,6 +1268,7 @@ impl CatalogStore for SqlStore {
                     Arg::Int(now + lease_secs * 1000),
                     Arg::Int(now),
                     Arg::Int(limit as i64),
+                    Arg::from(&token),
                 ],
             )
             .await?;
@@ -1272,6 +1281,7 @@ impl CatalogStore for SqlStore {
                     unprocessed: parse_entity(r.text(2).unwrap_or("{}"))?,
                     location_key: r.opt_string(3),
                     result_hash: r.opt_string(4),
+                    claim_token: token.clone(),
                 })
             })
             .collect()

@@ -69,6 +69,8 @@ pub struct ClaimedEntity {
     pub unprocessed: Entity,
     pub location_key: Option<String>,
     pub result_hash: Option<String>,
+    /// Identifies this claim; the result must carry it back.
+    pub claim_token: String,
 }
 
 /// A processing error as stored and shown in `status.items`.
@@ -84,6 +86,9 @@ pub struct ProcessingError {
 pub struct ProcessedResult {
     pub entity_id: String,
     pub entity_ref: String,
+    /// The token of the claim this result answers; a result whose claim was
+    /// superseded (its lease expired and the entity was claimed again) is dropped.
+    pub claim_token: String,
     pub location_key: Option<String>,
     /// The processed entity; None when processing failed before it existed
     /// (the previous processed version, if any, is kept and errors are attached).

@@ -54,6 +54,7 @@ async fn process_all(
                     ),
                     entity_id: c.entity_id,
                     entity_ref: c.entity_ref,
+                    claim_token: c.claim_token,
                     location_key: c.location_key,
                     processed: Some(c.unprocessed),
                     relations,
@@ -459,6 +460,7 @@ async fn location_key_conflicts_keep_the_first(store: &dyn CatalogStore) {
         .write_processed(vec![ProcessedResult {
             entity_id: c.entity_id,
             entity_ref: c.entity_ref,
+            claim_token: c.claim_token,
             location_key: c.location_key,
             processed: Some(parent.clone()),
             relations: vec![],
@@ -702,6 +704,7 @@ async fn errors_are_kept_on_the_entity(store: &dyn CatalogStore) {
         .write_processed(vec![ProcessedResult {
             entity_id: c.entity_id,
             entity_ref: c.entity_ref,
+            claim_token: c.claim_token,
             location_key: c.location_key,
             processed: None,
             relations: vec![],
@@ -735,6 +738,7 @@ fn copied_result(c: ClaimedEntity, hash: &str) -> ProcessedResult {
     ProcessedResult {
         entity_id: c.entity_id,
         entity_ref: c.entity_ref,
+        claim_token: c.claim_token,
         location_key: c.location_key,
         processed: Some(c.unprocessed),
         relations: vec![],
@@ -746,25 +750,24 @@ fn copied_result(c: ClaimedEntity, hash: &str) -> ProcessedResult {
     }
 }
 
+/// Provider `p` emits `component:default/svc` with the given description.
+async fn provide_svc(store: &dyn CatalogStore, description: &str) {
+    let mut e = entity("Component", "svc", json!({}));
+    e["metadata"]["description"] = json!(description);
+    store
+        .replace_provider_entities("p", vec![deferred(e, "file:/x")])
+        .await
+        .unwrap();
+}
+
 /// New input (a re-emitted changed entity, or a refresh request) that arrives
 /// while an entity is being processed must not be swallowed by writing the
 /// result of that older run: the entity stays due and is processed again.
 async fn input_arriving_during_processing_is_not_lost(store: &dyn CatalogStore) {
-    let svc = |description: &str| {
-        let mut e = entity("Component", "svc", json!({}));
-        e["metadata"]["description"] = json!(description);
-        vec![deferred(e, "file:/x")]
-    };
-    store
-        .replace_provider_entities("p", svc("v1"))
-        .await
-        .unwrap();
+    provide_svc(store, "v1").await;
     let stale = store.claim_due(10, 60).await.unwrap().pop().unwrap();
     // The parent re-emits the entity, changed, while the old run is in flight.
-    store
-        .replace_provider_entities("p", svc("v2"))
-        .await
-        .unwrap();
+    provide_svc(store, "v2").await;
     store
         .write_processed(vec![copied_result(stale, "v1")])
         .await
@@ -787,6 +790,37 @@ async fn input_arriving_during_processing_is_not_lost(store: &dyn CatalogStore) 
         store.claim_due(10, 60).await.unwrap().len(),
         1,
         "the refresh requested during the run is honoured"
+    );
+}
+
+async fn a_superseded_claim_cannot_overwrite_the_newer_result(store: &dyn CatalogStore) {
+    provide_svc(store, "v1").await;
+    // A run whose lease has already run out (a slow worker or a stalled replica)...
+    let slow = store.claim_due(10, -1).await.unwrap().pop().unwrap();
+    // ...meanwhile the input changes and another worker claims and finishes it.
+    provide_svc(store, "v2").await;
+    let fast = store.claim_due(10, 60).await.unwrap().pop().unwrap();
+    assert_eq!(fast.entity_id, slow.entity_id);
+    assert_ne!(fast.claim_token, slow.claim_token);
+    store
+        .write_processed(vec![copied_result(fast, "v2")])
+        .await
+        .unwrap();
+    // The slow run finishes last with the old input: it must not win.
+    store
+        .write_processed(vec![copied_result(slow, "v1")])
+        .await
+        .unwrap();
+    while store.stitch_pending(100).await.unwrap() > 0 {}
+    let stitched = store
+        .entity_by_ref("component:default/svc")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stitched["metadata"]["description"], "v2");
+    assert!(
+        store.claim_due(10, 60).await.unwrap().is_empty(),
+        "nothing is left to process: the newer run's result stands"
     );
 }
 
@@ -1049,4 +1083,5 @@ contract!(
     errors_are_kept_on_the_entity,
     restitching_replaces_changed_search_rows,
     ordered_pages_agree_across_query_plans,
+    a_superseded_claim_cannot_overwrite_the_newer_result,
 );

@@ -46,6 +46,7 @@ fn panicked(item: &ClaimedEntity, pipeline: &Pipeline) -> ProcessedResult {
     ProcessedResult {
         entity_id: item.entity_id.clone(),
         entity_ref: item.entity_ref.clone(),
+        claim_token: item.claim_token.clone(),
         location_key: item.location_key.clone(),
         processed: None,
         relations: Vec::new(),

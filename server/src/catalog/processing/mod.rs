@@ -100,6 +100,7 @@ impl Pipeline {
         ProcessedResult {
             entity_id: item.entity_id.clone(),
             entity_ref: item.entity_ref.clone(),
+            claim_token: item.claim_token.clone(),
             location_key: item.location_key.clone(),
             processed: outcome.processed,
             relations: outcome.relations,

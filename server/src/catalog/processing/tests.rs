@@ -35,6 +35,7 @@ fn claimed(entity: Entity) -> ClaimedEntity {
         unprocessed: entity,
         location_key: None,
         result_hash: None,
+        claim_token: "test-claim".into(),
     }
 }
 
