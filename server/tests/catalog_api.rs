@@ -960,9 +960,27 @@ async fn location_update_replaces_the_target() {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["target"], other);
+    assert_eq!(r.body["id"], id.as_str(), "the location keeps its id");
     let listed = t.get("/locations").await.body;
     assert_eq!(listed.as_array().unwrap().len(), 1);
     assert_eq!(listed[0]["data"]["target"], other);
+    assert_eq!(
+        t.get(&format!("/locations/{id}")).await.body["target"],
+        other
+    );
+    // Another location's type and target are refused.
+    let (_, second) = t
+        .post("/locations", json!({"type": "url", "target": CATALOG_URL}))
+        .await;
+    let second_id = second["location"]["id"].as_str().unwrap().to_string();
+    let r = t
+        .send_json(
+            "PUT",
+            &format!("/locations/{second_id}"),
+            json!({"type": "url", "target": other}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
     let r = t
         .send_json(
             "PUT",

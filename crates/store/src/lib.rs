@@ -47,6 +47,15 @@ pub trait CatalogStore: Send + Sync + 'static {
     async fn list_locations(&self) -> Result<Vec<Location>>;
     async fn get_location(&self, id: &str) -> Result<Option<Location>>;
     async fn find_location(&self, kind_type: &str, target: &str) -> Result<Option<Location>>;
+    /// Points a location at a new type and target, keeping its id: the old
+    /// generated `Location` entity goes (with what only it reached) and the new
+    /// one is seeded. Conflict when another location has that type and target.
+    async fn update_location(
+        &self,
+        id: &str,
+        spec: &LocationSpec,
+        entity: Entity,
+    ) -> Result<Location>;
     /// Removes the location and, eagerly, every entity only reachable through it.
     async fn delete_location(&self, id: &str) -> Result<Location>;
 

@@ -461,6 +461,81 @@ fn location_from_row(row: &crate::sql::Row) -> Location {
     }
 }
 
+async fn location_by_id(tx: &mut Box<dyn Tx>, id: &str) -> Result<Location> {
+    let rows = tx
+        .rows(
+            "SELECT id, type, target, entity_ref FROM locations WHERE id = $1",
+            vec![id.into()],
+        )
+        .await?;
+    rows.first()
+        .map(location_from_row)
+        .ok_or_else(|| StoreError::NotFound(format!("Found no location with ID {id}")))
+}
+
+/// Conflict when another location (not `except_id`) has the same type and target.
+async fn refuse_duplicate_location(
+    tx: &mut Box<dyn Tx>,
+    spec: &LocationSpec,
+    except_id: Option<&str>,
+) -> Result<()> {
+    let dup = tx
+        .rows(
+            "SELECT id FROM locations WHERE type = $1 AND target = $2",
+            vec![Arg::from(&spec.kind), Arg::from(&spec.target)],
+        )
+        .await?;
+    if dup.iter().any(|r| Some(r.string(0).as_str()) != except_id) {
+        return Err(StoreError::Conflict(format!(
+            "Location {}:{} already exists",
+            spec.kind, spec.target
+        )));
+    }
+    Ok(())
+}
+
+/// Seeds a registered location's generated `Location` entity, owned by the
+/// location-store provider.
+async fn attach_location_entity(
+    tx: &mut Box<dyn Tx>,
+    spec: &LocationSpec,
+    entity: &Entity,
+) -> Result<()> {
+    let key = format!("{}:{}", spec.kind, spec.target);
+    let (written, conflicts) =
+        upsert_unprocessed(tx, vec![DeferredEntity::new(entity, Some(key))?]).await?;
+    if let Some((r, existing, _)) = conflicts.first() {
+        return Err(StoreError::Conflict(format!(
+            "Detected conflicting entityRef {r} already referenced by {}",
+            existing.clone().unwrap_or_default()
+        )));
+    }
+    insert_references(tx, Some(LOCATION_STORE_PROVIDER), None, &written).await
+}
+
+/// Drops the location-store provider's claim on a location's generated entity
+/// and, unless something else still references it, deletes it with every
+/// descendant only reachable through it.
+async fn detach_location_entity(tx: &mut Box<dyn Tx>, location: &Location) -> Result<()> {
+    let entity_ref = location.entity_ref.clone().unwrap_or_default();
+    tx.exec(
+        "DELETE FROM refresh_state_references WHERE source_key = $1 AND target_entity_ref = $2",
+        vec![LOCATION_STORE_PROVIDER.into(), Arg::from(&entity_ref)],
+    )
+    .await?;
+    let still_referenced = !tx
+        .rows(
+            "SELECT 1 FROM refresh_state_references WHERE target_entity_ref = $1",
+            vec![Arg::from(&entity_ref)],
+        )
+        .await?
+        .is_empty();
+    if !still_referenced {
+        delete_with_eager_pruning(tx, vec![entity_ref]).await?;
+    }
+    Ok(())
+}
+
 // ---- stitching ------------------------------------------------------------------------------
 
 struct StitchInput {
@@ -1095,18 +1170,7 @@ async fn insert_rows<const W: usize>(
 impl CatalogStore for SqlStore {
     async fn add_location(&self, spec: &LocationSpec, entity: Entity) -> Result<Location> {
         let mut tx = self.conn.write().await?;
-        let dup = tx
-            .rows(
-                "SELECT id FROM locations WHERE type = $1 AND target = $2",
-                vec![Arg::from(&spec.kind), Arg::from(&spec.target)],
-            )
-            .await?;
-        if !dup.is_empty() {
-            return Err(StoreError::Conflict(format!(
-                "Location {}:{} already exists",
-                spec.kind, spec.target
-            )));
-        }
+        refuse_duplicate_location(&mut tx, spec, None).await?;
         let id = uuid::Uuid::new_v4().to_string();
         let entity_ref = entity_ref_of(&entity)?;
         tx.exec(
@@ -1119,19 +1183,44 @@ impl CatalogStore for SqlStore {
             ],
         )
         .await?;
-        let key = format!("{}:{}", spec.kind, spec.target);
-        let (written, conflicts) =
-            upsert_unprocessed(&mut tx, vec![DeferredEntity::new(&entity, Some(key))?]).await?;
-        if let Some((r, existing, _)) = conflicts.first() {
-            return Err(StoreError::Conflict(format!(
-                "Detected conflicting entityRef {r} already referenced by {}",
-                existing.clone().unwrap_or_default()
-            )));
-        }
-        insert_references(&mut tx, Some(LOCATION_STORE_PROVIDER), None, &written).await?;
+        attach_location_entity(&mut tx, spec, &entity).await?;
         tx.commit().await?;
         Ok(Location {
             id,
+            kind: spec.kind.clone(),
+            target: spec.target.clone(),
+            entity_ref: Some(entity_ref),
+        })
+    }
+
+    async fn update_location(
+        &self,
+        id: &str,
+        spec: &LocationSpec,
+        entity: Entity,
+    ) -> Result<Location> {
+        let mut tx = self.conn.write().await?;
+        let old = location_by_id(&mut tx, id).await?;
+        if old.kind == spec.kind && old.target == spec.target {
+            return Ok(old);
+        }
+        refuse_duplicate_location(&mut tx, spec, Some(id)).await?;
+        detach_location_entity(&mut tx, &old).await?;
+        let entity_ref = entity_ref_of(&entity)?;
+        tx.exec(
+            "UPDATE locations SET type = $1, target = $2, entity_ref = $3 WHERE id = $4",
+            vec![
+                Arg::from(&spec.kind),
+                Arg::from(&spec.target),
+                Arg::from(&entity_ref),
+                id.into(),
+            ],
+        )
+        .await?;
+        attach_location_entity(&mut tx, spec, &entity).await?;
+        tx.commit().await?;
+        Ok(Location {
+            id: id.to_string(),
             kind: spec.kind.clone(),
             target: spec.target.clone(),
             entity_ref: Some(entity_ref),
@@ -1170,35 +1259,10 @@ impl CatalogStore for SqlStore {
 
     async fn delete_location(&self, id: &str) -> Result<Location> {
         let mut tx = self.conn.write().await?;
-        let rows = tx
-            .rows(
-                "SELECT id, type, target, entity_ref FROM locations WHERE id = $1",
-                vec![id.into()],
-            )
-            .await?;
-        let Some(location) = rows.first().map(location_from_row) else {
-            return Err(StoreError::NotFound(format!(
-                "Found no location with ID {id}"
-            )));
-        };
+        let location = location_by_id(&mut tx, id).await?;
         tx.exec("DELETE FROM locations WHERE id = $1", vec![id.into()])
             .await?;
-        let entity_ref = location.entity_ref.clone().unwrap_or_default();
-        tx.exec(
-            "DELETE FROM refresh_state_references WHERE source_key = $1 AND target_entity_ref = $2",
-            vec![LOCATION_STORE_PROVIDER.into(), Arg::from(&entity_ref)],
-        )
-        .await?;
-        let still_referenced = !tx
-            .rows(
-                "SELECT 1 FROM refresh_state_references WHERE target_entity_ref = $1",
-                vec![Arg::from(&entity_ref)],
-            )
-            .await?
-            .is_empty();
-        if !still_referenced {
-            delete_with_eager_pruning(&mut tx, vec![entity_ref]).await?;
-        }
+        detach_location_entity(&mut tx, &location).await?;
         tx.commit().await?;
         Ok(location)
     }

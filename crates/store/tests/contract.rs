@@ -824,6 +824,99 @@ async fn a_superseded_claim_cannot_overwrite_the_newer_result(store: &dyn Catalo
     );
 }
 
+async fn location_update_keeps_the_id_and_replaces_the_subtree(store: &dyn CatalogStore) {
+    let spec = |target: &str| LocationSpec {
+        kind: "url".into(),
+        target: target.into(),
+    };
+    let loc_entity = |name: &str, target: &str| {
+        entity("Location", name, json!({"type": "url", "target": target}))
+    };
+    let old_target = "https://example.com/old.yaml";
+    let new_target = "https://example.com/new.yaml";
+    let loc = store
+        .add_location(&spec(old_target), loc_entity("generated-old", old_target))
+        .await
+        .unwrap();
+    let children = |r: &str| match r {
+        "location:default/generated-old" => vec![deferred(
+            entity("Component", "from-old", json!({})),
+            "url:https://example.com/old.yaml",
+        )],
+        "location:default/generated-new" => vec![deferred(
+            entity("Component", "from-new", json!({})),
+            "url:https://example.com/new.yaml",
+        )],
+        _ => vec![],
+    };
+    process_all(store, |_| vec![], children).await;
+    assert!(store
+        .entity_by_ref("component:default/from-old")
+        .await
+        .unwrap()
+        .is_some());
+
+    let updated = store
+        .update_location(
+            &loc.id,
+            &spec(new_target),
+            loc_entity("generated-new", new_target),
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.id, loc.id);
+    assert_eq!(updated.target, new_target);
+    assert_eq!(
+        updated.entity_ref.as_deref(),
+        Some("location:default/generated-new")
+    );
+    process_all(store, |_| vec![], children).await;
+    let got = store.get_location(&loc.id).await.unwrap().unwrap();
+    assert_eq!(
+        (got.target.as_str(), got.entity_ref),
+        (new_target, updated.entity_ref)
+    );
+    for (r, present) in [
+        ("location:default/generated-old", false),
+        ("component:default/from-old", false),
+        ("location:default/generated-new", true),
+        ("component:default/from-new", true),
+    ] {
+        assert_eq!(
+            store.entity_by_ref(r).await.unwrap().is_some(),
+            present,
+            "{r}"
+        );
+    }
+
+    // Another location's type and target, and unknown ids, are refused.
+    let other = store
+        .add_location(&spec(old_target), loc_entity("generated-old", old_target))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .update_location(
+                &other.id,
+                &spec(new_target),
+                loc_entity("generated-new", new_target)
+            )
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store
+            .update_location(
+                "nope",
+                &spec(new_target),
+                loc_entity("generated-new", new_target)
+            )
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert_eq!(store.list_locations().await.unwrap().len(), 2);
+}
+
 fn key_is(key: &str, value: &str) -> EntityFilter {
     EntityFilter::Key {
         key: key.into(),
@@ -1084,4 +1177,5 @@ contract!(
     restitching_replaces_changed_search_rows,
     ordered_pages_agree_across_query_plans,
     a_superseded_claim_cannot_overwrite_the_newer_result,
+    location_update_keeps_the_id_and_replaces_the_subtree,
 );

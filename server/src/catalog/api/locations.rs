@@ -449,7 +449,7 @@ pub async fn get_location(
     params(("id" = String, Path, description = "Location id")),
     request_body = LocationUpdate,
     responses(
-        (status = 200, description = "The updated location (re-registered: it gets a new id when type or target change)", body = LocationBody),
+        (status = 200, description = "The updated location (same id); its entities are re-read from the new target", body = LocationBody),
         (status = 403, description = "Readonly mode or not permitted", body = super::ErrorBody),
         (status = 404, description = "`Found no location with ID <id>`", body = super::ErrorBody),
         (status = 409, description = "Another location already has this type and target", body = super::ErrorBody),
@@ -468,26 +468,13 @@ pub async fn update_location(
     if existing.kind == update.kind && existing.target == update.target {
         return Ok(Json(existing.into()));
     }
-    if state
-        .store
-        .find_location(&update.kind, &update.target)
-        .await?
-        .is_some()
-    {
-        return Err(ApiError::conflict(format!(
-            "Location {}:{} already exists",
-            update.kind, update.target
-        )));
-    }
-    // The store has no in-place update: replace the registration.
     let spec = LocationSpec {
         kind: update.kind,
         target: update.target,
     };
-    state.store.delete_location(&id).await?;
     let location = state
         .store
-        .add_location(&spec, generated_location_entity(&spec))
+        .update_location(&id, &spec, generated_location_entity(&spec))
         .await?;
     Ok(Json(location.into()))
 }
