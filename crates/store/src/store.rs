@@ -309,20 +309,16 @@ async fn insert_references(
     source_ref: Option<&str>,
     targets: &[String],
 ) -> Result<()> {
-    for chunk in targets.chunks(CHUNK) {
-        let mut args = Vec::with_capacity(chunk.len() * 3);
-        for t in chunk {
-            args.push(Arg::from(source_key));
-            args.push(Arg::from(source_ref));
-            args.push(Arg::from(t));
-        }
-        let sql = format!(
-            "INSERT INTO refresh_state_references (source_key, source_entity_ref, target_entity_ref) VALUES {}",
-            row_placeholders(chunk.len(), 3)
-        );
-        tx.exec(&sql, args).await?;
-    }
-    Ok(())
+    let rows: Vec<[Arg; 3]> = targets
+        .iter()
+        .map(|t| [Arg::from(source_key), Arg::from(source_ref), Arg::from(t)])
+        .collect();
+    insert_rows(
+        tx,
+        "INSERT INTO refresh_state_references (source_key, source_entity_ref, target_entity_ref)",
+        rows,
+    )
+    .await
 }
 
 /// Deletes entities and, eagerly, every descendant that no other parent or
