@@ -6,17 +6,18 @@ use greenroom_model::filter::{EntityFilter, SortOrder};
 use crate::sql::{Arg, Tx};
 use crate::{EntityPage, EntityQuery, FacetCount, Page, Result, StoreError};
 
-/// Renders an [`EntityFilter`] into a boolean SQL expression over `fe.entity_id`,
-/// collecting bind arguments numbered from `next`.
+/// Renders an [`EntityFilter`] into a boolean SQL expression over `fe.id` (the
+/// integer row key search rows refer to), collecting bind arguments numbered
+/// from `next`.
 ///
-/// Two shapes, same meaning: `fe.entity_id IN (SELECT ...)` builds the matching
+/// Two shapes, same meaning: `fe.id IN (SELECT ...)` builds the matching
 /// set once, which suits counts and facets that visit every entity; a
 /// correlated `EXISTS` probes one entity at a time, which suits a page read
 /// in index order that stops after `limit` rows.
 pub(crate) struct FilterSql {
     next: usize,
     pub args: Vec<Arg>,
-    /// The entity id column an `EXISTS` probe correlates with (the driving
+    /// The row key column an `EXISTS` probe correlates with (the driving
     /// index's, so the probe runs before the entity row is fetched); `None`
     /// renders `IN` sets.
     correlated: Option<&'static str>,
@@ -35,9 +36,9 @@ impl FilterSql {
     fn matching(&self, cond: &str) -> String {
         match self.correlated {
             Some(id) => {
-                format!("EXISTS (SELECT 1 FROM search x WHERE x.entity_id = {id} AND {cond})")
+                format!("EXISTS (SELECT 1 FROM search x WHERE x.entity_key = {id} AND {cond})")
             }
-            None => format!("fe.entity_id IN (SELECT entity_id FROM search x WHERE {cond})"),
+            None => format!("fe.id IN (SELECT entity_key FROM search x WHERE {cond})"),
         }
     }
 
@@ -138,7 +139,7 @@ fn driving_condition(
 struct Plan {
     f: FilterSql,
     from: String,
-    /// The column pair the page is ordered and keyed by: (sort value, entity id).
+    /// The column pair the page is ordered and keyed by: (sort value, row key).
     sort_col: Option<&'static str>,
     id_col: &'static str,
     extra_order: Vec<String>,
@@ -184,7 +185,7 @@ fn plan(
             for (i, o) in q.order.iter().enumerate() {
                 let k = f.bind(Arg::from(o.field.to_lowercase()));
                 from.push_str(&format!(
-                    " LEFT JOIN search o{i} ON o{i}.entity_id = fe.entity_id AND o{i}.key = {k}"
+                    " LEFT JOIN search o{i} ON o{i}.entity_key = fe.id AND o{i}.key = {k}"
                 ));
                 let dir = if o.order == SortOrder::Asc {
                     "ASC"
@@ -194,7 +195,7 @@ fn plan(
                 // Entities lacking the field sort last in either direction.
                 extra.push(format!("(o{i}.value IS NULL) ASC, o{i}.value {dir}"));
             }
-            (from, None, "fe.entity_id", extra)
+            (from, None, "fe.id", extra)
         }
         // A selective filter (one owner's entities): read its few rows and sort them.
         (Some(o), Some((key, value, rest))) if drive_first => {
@@ -204,12 +205,12 @@ fn plan(
             remaining_filter = rest;
             (
                 format!(
-                    "search d {join} final_entities fe ON fe.entity_id = d.entity_id \
-                     {join} search s ON s.entity_id = d.entity_id AND s.key = {k} \
+                    "search d {join} final_entities fe ON fe.id = d.entity_key \
+                     {join} search s ON s.entity_key = d.entity_key AND s.key = {k} \
                      WHERE d.key = {dk} AND d.value = {dv} AND s.value IS NOT NULL"
                 ),
                 Some("s.value"),
-                "s.entity_id",
+                "s.entity_key",
                 Vec::new(),
             )
         }
@@ -217,9 +218,9 @@ fn plan(
             let k = f.bind(Arg::from(o.field.to_lowercase()));
             // Entities lacking the sort field are excluded (Backstage behaviour).
             (
-                format!("search s {join} final_entities fe ON fe.entity_id = s.entity_id WHERE s.key = {k} AND s.value IS NOT NULL"),
+                format!("search s {join} final_entities fe ON fe.id = s.entity_key WHERE s.key = {k} AND s.value IS NOT NULL"),
                 Some("s.value"),
-                "s.entity_id",
+                "s.entity_key",
                 Vec::new(),
             )
         }
@@ -228,16 +229,16 @@ fn plan(
             let v = f.bind(Arg::from(value));
             remaining_filter = rest;
             (
-                format!("search d {join} final_entities fe ON fe.entity_id = d.entity_id WHERE d.key = {k} AND d.value = {v}"),
+                format!("search d {join} final_entities fe ON fe.id = d.entity_key WHERE d.key = {k} AND d.value = {v}"),
                 None,
-                "d.entity_id",
+                "d.entity_key",
                 Vec::new(),
             )
         }
         (None, None) => (
             "final_entities fe WHERE 1 = 1".to_string(),
             None,
-            "fe.entity_id",
+            "fe.id",
             Vec::new(),
         ),
     };
@@ -349,14 +350,19 @@ pub(crate) async fn query_entities(
         Page::Offset { offset, limit } => (Some(*limit), *offset, false),
         Page::After {
             sort_value,
-            entity_id,
+            row_key,
             limit,
             backwards,
         } => {
             // Forward in the query's direction, or backward for a previous page.
             let forward_gt = asc != *backwards;
             let cmp = if forward_gt { ">" } else { "<" };
-            let id = page_f.bind(Arg::from(entity_id.clone()));
+            // The row key a previous page ended on; cursors are opaque to
+            // clients, so anything else in that place is a damaged cursor.
+            let key: i64 = row_key
+                .parse()
+                .map_err(|_| StoreError::Input("Malformed cursor".into()))?;
+            let id = page_f.bind(Arg::Int(key));
             let cond = match (sort_col, sort_value) {
                 (Some(col), Some(v)) => {
                     // A row-value comparison lets both databases seek the index.
@@ -371,16 +377,15 @@ pub(crate) async fn query_entities(
     };
     let dir = if asc != backwards { "ASC" } else { "DESC" };
     let order_sql = if !extra_order.is_empty() {
-        format!("ORDER BY {}, fe.entity_id ASC", extra_order.join(", "))
+        format!("ORDER BY {}, fe.id ASC", extra_order.join(", "))
     } else if let Some(col) = sort_col {
         format!("ORDER BY {col} {dir}, {id_col} {dir}")
     } else {
         format!("ORDER BY {id_col} {dir}")
     };
     let sort_expr = sort_col.unwrap_or("NULL");
-    let mut sql = format!(
-        "SELECT fe.final_entity, {sort_expr}, fe.entity_id FROM {from}{where_page} {order_sql}"
-    );
+    let mut sql =
+        format!("SELECT fe.final_entity, {sort_expr}, fe.id FROM {from}{where_page} {order_sql}");
     if let Some(l) = limit {
         let lp = page_f.bind(Arg::Int(l as i64 + 1));
         let op = page_f.bind(Arg::Int(offset as i64));
@@ -399,7 +404,7 @@ pub(crate) async fn query_entities(
             serde_json::from_str(row.text(0).unwrap_or("{}"))
                 .map_err(|e| StoreError::Decode(e.to_string()))?,
         );
-        keys.push((row.opt_string(1), row.string(2)));
+        keys.push((row.opt_string(1), row.int(2).to_string()));
     }
     if backwards {
         items.reverse();
@@ -428,9 +433,9 @@ pub(crate) async fn facets(
         let mut args = vec![Arg::from(facet.to_lowercase())];
         args.extend(f.args);
         let sql = format!(
-            "SELECT s.original_value, COUNT(DISTINCT s.entity_id) FROM search s \
-             JOIN final_entities fe ON fe.entity_id = s.entity_id \
-             WHERE s.key = $1 AND s.original_value IS NOT NULL{cond} GROUP BY s.original_value"
+            "SELECT COALESCE(s.original_value, s.value) AS v, COUNT(DISTINCT s.entity_key) FROM search s \
+             JOIN final_entities fe ON fe.id = s.entity_key \
+             WHERE s.key = $1 AND s.value IS NOT NULL{cond} GROUP BY v"
         );
         let mut counts: Vec<FacetCount> = c
             .rows(&sql, args)
@@ -473,11 +478,11 @@ mod tests {
         let sql = r.render(&f);
         assert!(sql.contains("x.key = $3 AND x.value IN ($4)"), "{sql}");
         assert!(sql.contains("x.key = $5)"), "{sql}");
-        assert!(sql.contains("NOT (fe.entity_id IN (SELECT entity_id FROM search x WHERE x.key = $6 AND x.value LIKE $7"), "{sql}");
+        assert!(sql.contains("NOT (fe.id IN (SELECT entity_key FROM search x WHERE x.key = $6 AND x.value LIKE $7"), "{sql}");
         let mut r = FilterSql::new(1);
-        r.correlated = Some("fe.entity_id");
+        r.correlated = Some("fe.id");
         let sql = r.render(&f);
-        assert!(sql.contains("EXISTS (SELECT 1 FROM search x WHERE x.entity_id = fe.entity_id AND x.key = $1 AND x.value IN ($2))"), "{sql}");
+        assert!(sql.contains("EXISTS (SELECT 1 FROM search x WHERE x.entity_key = fe.id AND x.key = $1 AND x.value IN ($2))"), "{sql}");
         assert_eq!(r.args.last(), Some(&Arg::from("a\\_%")));
         assert_eq!(crate::sql::placeholders(2, 3), "$2, $3, $4");
     }

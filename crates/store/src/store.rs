@@ -397,7 +397,7 @@ async fn delete_with_eager_pruning(tx: &mut Box<dyn Tx>, roots: Vec<String>) -> 
             )
             .await?;
             tx.exec(
-                &format!("DELETE FROM search WHERE entity_id IN ({idph})"),
+                &format!("DELETE FROM search WHERE entity_key IN (SELECT id FROM final_entities WHERE entity_id IN ({idph}))"),
                 idargs(),
             )
             .await?;
@@ -603,27 +603,27 @@ async fn stitch_refs(tx: &mut Box<dyn Tx>, refs: &[(String, String)]) -> Result<
         .iter()
         .map(|r| r.string(0))
         .collect();
-    // (hash, entity id) of what is stitched now, by ref.
-    let existing: HashMap<String, (String, String)> = tx
+    // (hash, entity id, row key) of what is stitched now, by ref.
+    let existing: HashMap<String, (String, String, i64)> = tx
         .rows(
             &format!(
-                "SELECT entity_ref, hash, entity_id FROM final_entities WHERE entity_ref IN ({ph})"
+                "SELECT entity_ref, hash, entity_id, id FROM final_entities WHERE entity_ref IN ({ph})"
             ),
             args(),
         )
         .await?
         .iter()
-        .map(|r| (r.string(0), (r.string(1), r.string(2))))
+        .map(|r| (r.string(0), (r.string(1), r.string(2), r.int(3))))
         .collect();
 
     let read_ms = started.elapsed().as_millis() as u64;
     let now = now_ms();
     let mut changed = 0usize;
-    // Rows of entities stitched for the first time (or re-created), and the new
-    // rows of re-stitched ones by entity id.
-    let mut search_rows: Vec<(String, SearchRow)> = Vec::new();
-    let mut restitched: HashMap<String, Vec<SearchRow>> = HashMap::new();
-    let mut replaced_ids: Vec<String> = Vec::new();
+    // Rows of entities stitched for the first time (or re-created) by entity
+    // id, and the new rows of re-stitched ones by row key.
+    let mut first_rows: HashMap<String, Vec<SearchRow>> = HashMap::new();
+    let mut restitched: HashMap<i64, Vec<SearchRow>> = HashMap::new();
+    let mut replaced_keys: Vec<i64> = Vec::new();
     // Only the holder of the current ticket may write; a re-queued ref is
     // stitched again later with fresher data. Tickets are unique, so one
     // DELETE per chunk tells which refs this stitcher still owns.
@@ -674,14 +674,14 @@ async fn stitch_refs(tx: &mut Box<dyn Tx>, refs: &[(String, String)]) -> Result<
             .map(str::to_string)
             .unwrap_or_else(|| sha256_hex(&json));
         let restitch = match existing.get(entity_ref) {
-            Some((h, id)) if *h == hash && *id == input.entity_id => continue,
-            Some((_, id)) if *id == input.entity_id => true,
+            Some((h, id, _)) if *h == hash && *id == input.entity_id => continue,
+            Some((_, id, key)) if *id == input.entity_id => Some(*key),
             // The ref was re-created under a new id: the old stitched row goes.
-            Some((_, id)) => {
-                replaced_ids.push(id.clone());
-                false
+            Some((_, _, key)) => {
+                replaced_keys.push(*key);
+                None
             }
-            None => false,
+            None => None,
         };
         let rows = match build_search_rows(&final_entity, &rels) {
             Ok(rows) => rows,
@@ -697,40 +697,47 @@ async fn stitch_refs(tx: &mut Box<dyn Tx>, refs: &[(String, String)]) -> Result<
             json.into(),
             now.into(),
         ]);
-        if restitch {
-            restitched.insert(input.entity_id, rows);
-        } else {
-            search_rows.extend(rows.into_iter().map(|r| (input.entity_id.clone(), r)));
-        }
+        match restitch {
+            Some(key) => restitched.insert(key, rows),
+            None => first_rows.insert(input.entity_id, rows),
+        };
         changed += 1;
     }
     let compose_ms = started.elapsed().as_millis() as u64 - read_ms;
     // Stale rows of re-created refs must go before the upsert (entity_ref is unique).
-    for chunk in replaced_ids.chunks(CHUNK) {
+    for chunk in replaced_keys.chunks(CHUNK) {
         let ph = placeholders(1, chunk.len());
-        let args = || chunk.iter().map(Arg::from).collect::<Vec<_>>();
+        let args = || chunk.iter().map(|k| Arg::Int(*k)).collect::<Vec<_>>();
         tx.exec(
-            &format!("DELETE FROM search WHERE entity_id IN ({ph})"),
+            &format!("DELETE FROM search WHERE entity_key IN ({ph})"),
             args(),
         )
         .await?;
         tx.exec(
-            &format!("DELETE FROM final_entities WHERE entity_id IN ({ph})"),
+            &format!("DELETE FROM final_entities WHERE id IN ({ph})"),
             args(),
         )
         .await?;
     }
     // A re-stitched entity usually differs in a relation or two: only the rows
     // that changed are deleted and inserted.
-    let (removed, added) = diff_search_rows(tx, restitched).await?;
+    let (removed, mut search_rows) = diff_search_rows(tx, restitched).await?;
     delete_search_rows(tx, removed).await?;
-    search_rows.extend(added);
     upsert_final_entities(tx, final_rows).await?;
+    // Entities stitched for the first time got their row keys just now.
+    let new_ids: Vec<String> = first_rows.keys().cloned().collect();
+    let sql = "SELECT entity_id, id FROM final_entities WHERE entity_id IN ({in})";
+    for row in rows_in(tx, sql, &new_ids).await? {
+        if let Some(rows) = first_rows.remove(&row.string(0)) {
+            let key = row.int(1);
+            search_rows.extend(rows.into_iter().map(|r| (key, r)));
+        }
+    }
     for chunk in gone.chunks(CHUNK) {
         let ph = placeholders(1, chunk.len());
         let args = || chunk.iter().map(Arg::from).collect::<Vec<_>>();
         tx.exec(
-            &format!("DELETE FROM search WHERE entity_id IN (SELECT entity_id FROM final_entities WHERE entity_ref IN ({ph}))"),
+            &format!("DELETE FROM search WHERE entity_key IN (SELECT id FROM final_entities WHERE entity_ref IN ({ph}))"),
             args(),
         )
         .await?;
@@ -748,18 +755,20 @@ async fn stitch_refs(tx: &mut Box<dyn Tx>, refs: &[(String, String)]) -> Result<
     });
     let search_rows: Vec<[Arg; 4]> = search_rows
         .into_iter()
-        .map(|(id, r)| {
+        .map(|(key, r)| {
+            // Most values are their own original (already lower-case): stored once.
+            let original = r.original_value.filter(|o| Some(o) != r.value.as_ref());
             [
-                Arg::from(id),
+                Arg::Int(key),
                 Arg::from(r.key),
                 Arg::from(r.value),
-                Arg::from(r.original_value),
+                Arg::from(original),
             ]
         })
         .collect();
     insert_rows(
         tx,
-        "INSERT INTO search (entity_id, key, value, original_value)",
+        "INSERT INTO search (entity_key, key, value, original_value)",
         search_rows,
     )
     .await?;
@@ -789,59 +798,65 @@ async fn upsert_final_entities(tx: &mut Box<dyn Tx>, rows: Vec<[Arg; 5]>) -> Res
 }
 
 /// Compares the new search rows of re-stitched entities with the stored ones;
-/// returns the rows to delete and the rows to insert, both with entity ids.
+/// returns the rows to delete and the rows to insert, both with row keys.
 async fn diff_search_rows(
     tx: &mut Box<dyn Tx>,
-    mut new_rows: HashMap<String, Vec<SearchRow>>,
-) -> Result<(Vec<(String, SearchRow)>, Vec<(String, SearchRow)>)> {
-    let ids: Vec<String> = new_rows.keys().cloned().collect();
-    let mut stored: HashMap<String, HashSet<SearchRow>> = HashMap::new();
-    let sql = "SELECT entity_id, key, value, original_value FROM search WHERE entity_id IN ({in})";
-    for row in rows_in(tx, sql, &ids).await? {
-        stored.entry(row.string(0)).or_default().insert(SearchRow {
-            key: row.string(1),
-            value: row.opt_string(2),
-            original_value: row.opt_string(3),
-        });
+    mut new_rows: HashMap<i64, Vec<SearchRow>>,
+) -> Result<(Vec<(i64, SearchRow)>, Vec<(i64, SearchRow)>)> {
+    let keys: Vec<i64> = new_rows.keys().copied().collect();
+    let mut stored: HashMap<i64, HashSet<SearchRow>> = HashMap::new();
+    for chunk in keys.chunks(CHUNK) {
+        let sql = format!(
+            "SELECT entity_key, key, value, COALESCE(original_value, value) FROM search WHERE entity_key IN ({})",
+            placeholders(1, chunk.len())
+        );
+        let args = chunk.iter().map(|k| Arg::Int(*k)).collect();
+        for row in tx.rows(&sql, args).await? {
+            stored.entry(row.int(0)).or_default().insert(SearchRow {
+                key: row.string(1),
+                value: row.opt_string(2),
+                original_value: row.opt_string(3),
+            });
+        }
     }
     let mut removed = Vec::new();
     let mut added = Vec::new();
-    for id in ids {
-        let rows = new_rows.remove(&id).unwrap_or_default();
-        let mut old = stored.remove(&id).unwrap_or_default();
+    for key in keys {
+        let rows = new_rows.remove(&key).unwrap_or_default();
+        let mut old = stored.remove(&key).unwrap_or_default();
         for row in rows {
             if !old.remove(&row) {
-                added.push((id.clone(), row));
+                added.push((key, row));
             }
         }
-        removed.extend(old.into_iter().map(|row| (id.clone(), row)));
+        removed.extend(old.into_iter().map(|row| (key, row)));
     }
     Ok((removed, added))
 }
 
 /// Deletes individual search rows, chunked; `value IS NULL` rows are matched
 /// by entity and key alone (an entity has at most one row per key and value).
-async fn delete_search_rows(tx: &mut Box<dyn Tx>, rows: Vec<(String, SearchRow)>) -> Result<()> {
+async fn delete_search_rows(tx: &mut Box<dyn Tx>, rows: Vec<(i64, SearchRow)>) -> Result<()> {
     let (with_value, without): (Vec<_>, Vec<_>) =
         rows.into_iter().partition(|(_, r)| r.value.is_some());
     let with_value: Vec<[Arg; 3]> = with_value
         .into_iter()
-        .map(|(id, r)| [Arg::from(id), Arg::from(r.key), Arg::from(r.value)])
+        .map(|(key, r)| [Arg::Int(key), Arg::from(r.key), Arg::from(r.value)])
         .collect();
     exec_chunked(
         tx,
-        "DELETE FROM search WHERE (entity_id, key, value) IN (VALUES {rows})",
+        "DELETE FROM search WHERE (entity_key, key, value) IN (VALUES {rows})",
         with_value,
         1000,
     )
     .await?;
     let without: Vec<[Arg; 2]> = without
         .into_iter()
-        .map(|(id, r)| [Arg::from(id), Arg::from(r.key)])
+        .map(|(key, r)| [Arg::Int(key), Arg::from(r.key)])
         .collect();
     exec_chunked(
         tx,
-        "DELETE FROM search WHERE value IS NULL AND (entity_id, key) IN (VALUES {rows})",
+        "DELETE FROM search WHERE value IS NULL AND (entity_key, key) IN (VALUES {rows})",
         without,
         1000,
     )
@@ -888,23 +903,29 @@ async fn write_processed_batch(
     let mut restitch: BTreeSet<String> = BTreeSet::new();
 
     let ids: Vec<String> = results.iter().map(|r| r.entity_id.clone()).collect();
-    // (result hash, current claim token) by entity id.
-    let stored: HashMap<String, (Option<String>, Option<String>)> = rows_in(
+    // (result hash, current claim token, whether it was ever processed) by entity id.
+    let stored: HashMap<String, (Option<String>, Option<String>, bool)> = rows_in(
         tx,
-        "SELECT entity_id, result_hash, claim_token FROM refresh_state WHERE entity_id IN ({in})",
+        "SELECT entity_id, result_hash, claim_token, CASE WHEN processed_entity IS NULL THEN 0 ELSE 1 END \
+         FROM refresh_state WHERE entity_id IN ({in})",
         &ids,
     )
     .await?
     .iter()
-    .map(|row| (row.string(0), (row.opt_string(1), row.opt_string(2))))
+    .map(|row| (row.string(0), (row.opt_string(1), row.opt_string(2), row.int(3) == 1)))
     .collect();
 
     let mut changed: Vec<ProcessedResult> = Vec::new();
+    // Changed entities that were processed before, and so may have relations,
+    // refresh keys and children to replace (only a successful run writes
+    // them, and it always leaves a processed entity). An entity's first
+    // result (all of a first ingestion) has none: looking would only cost time.
+    let mut rewritten: Vec<String> = Vec::new();
     let mut reschedules: Vec<[Arg; 3]> = Vec::new();
     let mut updates: Vec<[Arg; 6]> = Vec::new();
     for result in results {
         let next = now + result.next_refresh_secs * 1000;
-        let Some((stored_hash, claim)) = stored.get(&result.entity_id) else {
+        let Some((stored_hash, claim, was_processed)) = stored.get(&result.entity_id) else {
             continue; // deleted while it was being processed
         };
         if claim.as_deref() != Some(result.claim_token.as_str()) {
@@ -929,6 +950,9 @@ async fn write_processed_batch(
         restitch.insert(result.entity_ref.clone());
         // Like Backstage, a failed run leaves relations and children as they were.
         if result.processed.is_some() {
+            if *was_processed {
+                rewritten.push(result.entity_id.clone());
+            }
             changed.push(result);
         }
     }
@@ -963,8 +987,7 @@ async fn write_processed_batch(
     }
 
     // Relations originating from the changed entities: replace, re-stitching old and new sources.
-    let changed_ids: Vec<String> = changed.iter().map(|r| r.entity_id.clone()).collect();
-    for chunk in changed_ids.chunks(CHUNK) {
+    for chunk in rewritten.chunks(CHUNK) {
         let ph = placeholders(1, chunk.len());
         let args = || chunk.iter().map(Arg::from).collect::<Vec<_>>();
         for row in tx
@@ -1009,7 +1032,12 @@ async fn write_processed_batch(
     insert_rows(tx, "INSERT INTO refresh_keys (entity_id, key)", key_rows).await?;
 
     // Children: remember the previous edges, upsert all children, replace the edges.
-    let parent_refs: Vec<String> = changed.iter().map(|r| r.entity_ref.clone()).collect();
+    let rewritten: HashSet<String> = rewritten.into_iter().collect();
+    let parent_refs: Vec<String> = changed
+        .iter()
+        .filter(|r| rewritten.contains(&r.entity_id))
+        .map(|r| r.entity_ref.clone())
+        .collect();
     let mut previous_children: BTreeSet<String> = BTreeSet::new();
     for chunk in parent_refs.chunks(CHUNK) {
         let ph = placeholders(1, chunk.len());
@@ -1546,7 +1574,10 @@ impl CatalogStore for SqlStore {
             .await?;
         let Some(entity_ref) = rows.first().map(|r| r.string(0)) else {
             // Stitched but no longer in refresh_state: clean up the leftovers.
-            tx.exec("DELETE FROM search WHERE entity_id = $1", vec![uid.into()])
+            tx.exec(
+                "DELETE FROM search WHERE entity_key IN (SELECT id FROM final_entities WHERE entity_id = $1)",
+                vec![uid.into()],
+            )
                 .await?;
             let n = tx
                 .exec(
@@ -1605,7 +1636,10 @@ impl CatalogStore for SqlStore {
             vec![uid.into()],
         )
         .await?;
-        tx.exec("DELETE FROM search WHERE entity_id = $1", vec![uid.into()])
+        tx.exec(
+                "DELETE FROM search WHERE entity_key IN (SELECT id FROM final_entities WHERE entity_id = $1)",
+                vec![uid.into()],
+            )
             .await?;
         tx.exec(
             "DELETE FROM final_entities WHERE entity_id = $1",
@@ -1673,7 +1707,7 @@ impl CatalogStore for SqlStore {
     async fn counts_by_kind(&self) -> Result<Vec<(String, i64)>> {
         let mut c = self.conn.read().await?;
         Ok(c.rows(
-            "SELECT original_value, COUNT(*) FROM search WHERE key = 'kind' GROUP BY original_value ORDER BY original_value",
+            "SELECT COALESCE(original_value, value) AS v, COUNT(*) FROM search WHERE key = 'kind' GROUP BY v ORDER BY v",
             vec![],
         )
         .await?

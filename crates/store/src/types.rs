@@ -137,10 +137,11 @@ pub enum Page {
         limit: u64,
     },
     /// Keyset paging after (or before, for a previous page) the given sort
-    /// values of a row: the first order field's value and the entity id tiebreaker.
+    /// values of a row: the first order field's value and the row key
+    /// tiebreaker (an opaque token from [`EntityPage::keys`]).
     After {
         sort_value: Option<String>,
-        entity_id: String,
+        row_key: String,
         limit: u64,
         backwards: bool,
     },
@@ -149,7 +150,7 @@ pub enum Page {
 #[derive(Debug, Clone)]
 pub struct EntityPage {
     pub items: Vec<Entity>,
-    /// `(first-order-field value, entity id)` of every returned row, to build cursors.
+    /// `(first-order-field value, row key)` of every returned row, to build cursors.
     pub keys: Vec<(Option<String>, String)>,
     pub total_items: Option<u64>,
     /// Whether more rows follow the page in the paging direction.

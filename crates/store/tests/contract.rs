@@ -274,7 +274,7 @@ async fn pages_with_keyset_cursors_and_totals(store: &dyn CatalogStore) {
             order: order.clone(),
             page: Page::After {
                 sort_value: v,
-                entity_id: id,
+                row_key: id,
                 limit: 2,
                 backwards: false,
             },
@@ -290,7 +290,7 @@ async fn pages_with_keyset_cursors_and_totals(store: &dyn CatalogStore) {
             order: order.clone(),
             page: Page::After {
                 sort_value: v,
-                entity_id: id,
+                row_key: id,
                 limit: 2,
                 backwards: true,
             },
@@ -305,7 +305,7 @@ async fn pages_with_keyset_cursors_and_totals(store: &dyn CatalogStore) {
             order,
             page: Page::After {
                 sort_value: v,
-                entity_id: id,
+                row_key: id,
                 limit: 2,
                 backwards: false,
             },
@@ -315,6 +315,23 @@ async fn pages_with_keyset_cursors_and_totals(store: &dyn CatalogStore) {
         .unwrap();
     assert_eq!(names(&last.items), vec!["api-d"]);
     assert!(!last.has_more);
+    // A damaged cursor is refused as bad input, not a database error.
+    let damaged = store
+        .query_entities(&EntityQuery {
+            order: vec![OrderField {
+                field: "metadata.name".into(),
+                order: SortOrder::Desc,
+            }],
+            page: Page::After {
+                sort_value: Some("svc-a".into()),
+                row_key: "not-a-row-key".into(),
+                limit: 2,
+                backwards: false,
+            },
+            ..Default::default()
+        })
+        .await;
+    assert!(matches!(damaged, Err(StoreError::Input(_))), "{damaged:?}");
     // Full-text over a chosen field.
     let ft = store
         .query_entities(&EntityQuery {
@@ -1074,7 +1091,7 @@ async fn all_pages(
         let (v, id) = result.keys.last().unwrap().clone();
         page = Page::After {
             sort_value: v,
-            entity_id: id,
+            row_key: id,
             limit: 3,
             backwards: false,
         };

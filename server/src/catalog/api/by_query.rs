@@ -210,10 +210,10 @@ async fn run(state: &AppState, request: ByQuery) -> Result<ByQueryResponse, ApiE
             Some(c) => {
                 let mut values = c.order_field_values.into_iter();
                 let sort_value = values.next().flatten();
-                let entity_id = values.next().flatten().unwrap_or_default();
+                let row_key = values.next().flatten().unwrap_or_default();
                 let page = Page::After {
                     sort_value,
-                    entity_id,
+                    row_key,
                     limit,
                     backwards: c.is_previous,
                 };
