@@ -42,6 +42,39 @@ impl Drop for TempDb {
 pub(crate) struct Connection {
     pub pools: Pools,
     pub _temp: Option<Arc<TempDb>>,
+    /// Stops the SQLite checkpointer when the store goes away.
+    pub _checkpointer: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+/// How often the background checkpointer copies committed WAL pages back
+/// into the SQLite database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
+/// Copies committed pages from the WAL into the database file on its own
+/// connection (and so its own thread), while the writer keeps writing.
+/// Without it the writer does all of that copying itself, inside a commit,
+/// whenever the WAL passes `wal_autocheckpoint` pages. That limit stays as
+/// the backstop which lets the WAL restart from the beginning: by the time
+/// the writer reaches it, most pages have been copied already. PASSIVE never
+/// waits for readers or the writer.
+fn spawn_checkpointer(pool: sqlx::SqlitePool) -> tokio::sync::oneshot::Sender<()> {
+    let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = &mut stopped => break,
+                _ = tokio::time::sleep(CHECKPOINT_EVERY) => {}
+            }
+            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&pool)
+                .await
+            {
+                tracing::debug!("background checkpoint failed: {e}");
+            }
+        }
+        pool.close().await;
+    });
+    stop
 }
 
 impl Connection {
@@ -82,10 +115,14 @@ impl Connection {
                     .pragma("cache_size", WRITER_CACHE_KIB)
                     // Fewer, larger checkpoints: a page changed by several batches in
                     // between is copied back into the database file once.
-                    .pragma("wal_autocheckpoint", "10000"),
+                    .pragma("wal_autocheckpoint", "40000"),
             )
             .await?;
         SQLITE_MIGRATIONS.run(&writer).await?;
+        let checkpointer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(opts.clone().pragma("cache_size", "-1024"))
+            .await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(opts.read_only(true).pragma("cache_size", READER_CACHE_KIB))
@@ -93,6 +130,7 @@ impl Connection {
         Ok(Self {
             pools: Pools::Sqlite { writer, reader },
             _temp: temp,
+            _checkpointer: Some(spawn_checkpointer(checkpointer)),
         })
     }
 
@@ -121,6 +159,7 @@ impl Connection {
         Ok(Self {
             pools: Pools::Postgres(pool),
             _temp: None,
+            _checkpointer: None,
         })
     }
 

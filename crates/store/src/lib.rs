@@ -108,6 +108,11 @@ pub trait CatalogStore: Send + Sync + 'static {
     async fn counts_by_kind(&self) -> Result<Vec<(String, i64)>>;
     /// A monotonically increasing number that changes whenever stitched data changes.
     async fn change_sequence(&self) -> Result<i64>;
+    /// How many write transactions the database runs at once to advantage:
+    /// the number of processing loops worth running against it.
+    fn concurrent_writers(&self) -> usize {
+        1
+    }
 }
 
 /// Order and page of an entity query. `order` empty means stable entity-ref order.

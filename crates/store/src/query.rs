@@ -300,14 +300,27 @@ pub(crate) async fn query_entities(
     };
 
     let total_items = if q.count_total {
-        let Plan {
-            f,
-            from,
-            where_base,
-            ..
-        } = plan(q, c.dialect(), false, drive_first);
-        let sql = format!("SELECT COUNT(*) FROM {from}{where_base}");
-        let cache_key = format!("{sql}\u{0}{:?}", f.args);
+        let sql_and_args = match driving_condition(q.filter.as_ref()) {
+            // One key=value and nothing else (`kind=component`, polled by
+            // dashboards while a catalog loads): a range count of the search
+            // index. Search rows exist only for stitched entities (they are
+            // written and deleted with them), so no join is needed.
+            Some((key, value, None)) if q.full_text.is_none() => (
+                "SELECT COUNT(*) FROM search d WHERE d.key = $1 AND d.value = $2".to_string(),
+                vec![Arg::from(key), Arg::from(value)],
+            ),
+            _ => {
+                let Plan {
+                    f,
+                    from,
+                    where_base,
+                    ..
+                } = plan(q, c.dialect(), false, drive_first);
+                (format!("SELECT COUNT(*) FROM {from}{where_base}"), f.args)
+            }
+        };
+        let (sql, args) = sql_and_args;
+        let cache_key = format!("{sql}\u{0}{args:?}");
         let seq = change_sequence(c).await?;
         let cached = counts
             .lock()
@@ -318,7 +331,7 @@ pub(crate) async fn query_entities(
         let n = match cached {
             Some(n) => n,
             None => {
-                let rows = c.rows(&sql, f.args.clone()).await?;
+                let rows = c.rows(&sql, args).await?;
                 let n = rows.first().map(|r| r.int(0)).unwrap_or(0) as u64;
                 let mut cache = counts.lock().expect("count cache");
                 if cache.len() > 1024 {

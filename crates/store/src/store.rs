@@ -207,6 +207,11 @@ async fn upsert_unprocessed(
         } = d;
         prepared.push((entity_ref, json, hash, location_key));
     }
+    // Rows are locked in ref order, whoever writes them: two transactions
+    // upserting overlapping children (two locations emitting the same
+    // entities, processed by two workers) then wait for each other instead
+    // of deadlocking.
+    prepared.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let mut written = Vec::new();
     let mut conflicts = Vec::new();
     let mut pending = prepared;
@@ -536,8 +541,94 @@ async fn detach_location_entity(tx: &mut Box<dyn Tx>, location: &Location) -> Re
 
 struct StitchInput {
     entity_id: String,
-    entity: Entity,
+    /// The processed entity's JSON (or, if it never processed, the entity as read).
+    source: String,
     errors: Vec<(String, String)>,
+}
+
+/// One entity to stitch: its inputs and the hash of what is stitched now.
+struct StitchJob {
+    entity_ref: String,
+    input: StitchInput,
+    relations: Vec<Relation>,
+    orphan: bool,
+    current_hash: Option<String>,
+}
+
+/// A composed final entity; `None` rows when it equals the stitched one.
+struct Composed {
+    hash: String,
+    json: String,
+    rows: Option<Vec<SearchRow>>,
+}
+
+/// Composes the final entity and its search rows (CPU only: runs on a
+/// blocking thread, several batches' worth in parallel).
+fn compose(job: &mut StitchJob) -> Result<Composed> {
+    let entity = parse_entity(&std::mem::take(&mut job.input.source))?;
+    job.relations.sort();
+    job.relations.dedup();
+    let final_entity = compose_final_entity(
+        &entity,
+        &job.relations,
+        &job.input.errors,
+        &job.input.entity_id,
+        job.orphan,
+    );
+    let json = to_json(&final_entity);
+    let hash = final_entity
+        .get("metadata")
+        .and_then(|m| m.get("etag"))
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .unwrap_or_else(|| sha256_hex(&json));
+    if job.current_hash.as_ref() == Some(&hash) {
+        return Ok(Composed {
+            hash,
+            json,
+            rows: None,
+        });
+    }
+    let rows = match build_search_rows(&final_entity, &job.relations) {
+        Ok(rows) => rows,
+        Err(message) => {
+            tracing::warn!(entity_ref = %job.entity_ref, %message, "entity not searchable");
+            minimal_search_rows(&final_entity, &job.input.entity_id)
+        }
+    };
+    Ok(Composed {
+        hash,
+        json,
+        rows: Some(rows),
+    })
+}
+
+/// Runs [`compose`] over the jobs on two blocking threads (the write
+/// transaction waits either way; this halves the wait on a 2-core machine).
+async fn compose_all(jobs: Vec<StitchJob>) -> Result<Vec<(StitchJob, Composed)>> {
+    const THREADS: usize = 2;
+    let per_thread = jobs.len().div_ceil(THREADS).max(1);
+    let mut jobs = jobs.into_iter();
+    let mut handles = Vec::new();
+    loop {
+        let part: Vec<StitchJob> = jobs.by_ref().take(per_thread).collect();
+        if part.is_empty() {
+            break;
+        }
+        handles.push(tokio::task::spawn_blocking(move || {
+            part.into_iter()
+                .map(|mut job| compose(&mut job).map(|c| (job, c)))
+                .collect::<Result<Vec<_>>>()
+        }));
+    }
+    let mut out = Vec::new();
+    for handle in handles {
+        let part = handle
+            .await
+            .map_err(|e| StoreError::Decode(format!("composing entities failed: {e}")))??;
+        out.extend(part);
+    }
+    Ok(out)
 }
 
 async fn stitch_refs(tx: &mut Box<dyn Tx>, refs: &[(String, String)]) -> Result<usize> {
@@ -573,7 +664,7 @@ async fn stitch_refs(tx: &mut Box<dyn Tx>, refs: &[(String, String)]) -> Result<
             row.string(0),
             StitchInput {
                 entity_id: row.string(1),
-                entity: parse_entity(source)?,
+                source: source.to_string(),
                 errors: errors.into_iter().map(|e| (e.name, e.message)).collect(),
             },
         );
@@ -644,6 +735,7 @@ async fn stitch_refs(tx: &mut Box<dyn Tx>, refs: &[(String, String)]) -> Result<
     }
     let mut final_rows: Vec<[Arg; 5]> = Vec::new();
     let mut gone: Vec<String> = Vec::new();
+    let mut jobs = Vec::new();
     for (entity_ref, _) in refs {
         if !owned.contains(entity_ref) {
             continue;
@@ -655,27 +747,24 @@ async fn stitch_refs(tx: &mut Box<dyn Tx>, refs: &[(String, String)]) -> Result<
             }
             continue;
         };
-        let mut rels = relations.remove(entity_ref).unwrap_or_default();
-        rels.sort();
-        rels.dedup();
-        let orphan = !referenced.contains(entity_ref);
-        let final_entity = compose_final_entity(
-            &input.entity,
-            &rels,
-            &input.errors,
-            &input.entity_id,
-            orphan,
-        );
-        let json = to_json(&final_entity);
-        let hash = final_entity
-            .get("metadata")
-            .and_then(|m| m.get("etag"))
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .unwrap_or_else(|| sha256_hex(&json));
-        let restitch = match existing.get(entity_ref) {
-            Some((h, id, _)) if *h == hash && *id == input.entity_id => continue,
-            Some((_, id, key)) if *id == input.entity_id => Some(*key),
+        let current_hash = existing
+            .get(entity_ref)
+            .filter(|(_, id, _)| *id == input.entity_id)
+            .map(|(hash, _, _)| hash.clone());
+        jobs.push(StitchJob {
+            entity_ref: entity_ref.clone(),
+            input,
+            relations: relations.remove(entity_ref).unwrap_or_default(),
+            orphan: !referenced.contains(entity_ref),
+            current_hash,
+        });
+    }
+    for (job, composed) in compose_all(jobs).await? {
+        let Some(rows) = composed.rows else {
+            continue; // unchanged
+        };
+        let restitch = match existing.get(&job.entity_ref) {
+            Some((_, id, key)) if *id == job.input.entity_id => Some(*key),
             // The ref was re-created under a new id: the old stitched row goes.
             Some((_, _, key)) => {
                 replaced_keys.push(*key);
@@ -683,23 +772,16 @@ async fn stitch_refs(tx: &mut Box<dyn Tx>, refs: &[(String, String)]) -> Result<
             }
             None => None,
         };
-        let rows = match build_search_rows(&final_entity, &rels) {
-            Ok(rows) => rows,
-            Err(message) => {
-                tracing::warn!(entity_ref = %entity_ref, %message, "entity not searchable");
-                minimal_search_rows(&final_entity, &input.entity_id)
-            }
-        };
         final_rows.push([
-            Arg::from(&input.entity_id),
-            entity_ref.into(),
-            hash.into(),
-            json.into(),
+            Arg::from(&job.input.entity_id),
+            Arg::from(job.entity_ref),
+            composed.hash.into(),
+            composed.json.into(),
             now.into(),
         ]);
         match restitch {
             Some(key) => restitched.insert(key, rows),
-            None => first_rows.insert(input.entity_id, rows),
+            None => first_rows.insert(job.input.entity_id, rows),
         };
         changed += 1;
     }
@@ -1719,6 +1801,16 @@ impl CatalogStore for SqlStore {
     async fn change_sequence(&self) -> Result<i64> {
         let mut c = self.conn.read().await?;
         query::change_sequence(&mut c).await
+    }
+
+    fn concurrent_writers(&self) -> usize {
+        match self.dialect() {
+            // One writer at a time: a second loop would only queue for it.
+            Dialect::Sqlite => 1,
+            // Each transaction has its own server process: two keep both
+            // cores of a small machine busy (measured at 100k entities).
+            Dialect::Postgres => 2,
+        }
     }
 }
 

@@ -1154,6 +1154,50 @@ async fn ordered_pages_agree_across_query_plans(store: &SqlStore) {
     );
 }
 
+/// The page of all entities matching `filter`, with its total.
+async fn counted(store: &dyn CatalogStore, filter: EntityFilter) -> EntityPage {
+    store
+        .query_entities(&EntityQuery {
+            filter: Some(filter),
+            count_total: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+}
+
+/// Totals agree with the rows a query returns, for the single key=value
+/// filter (counted from the search index alone) and for combined filters.
+async fn totals_match_the_matching_entities(store: &dyn CatalogStore) {
+    seed_org(store).await;
+    let filters = [
+        kind_is("component"),
+        key_is("spec.type", "service"),
+        key_is("metadata.name", "no-such-entity"),
+        EntityFilter::All(vec![kind_is("component"), key_is("spec.type", "service")]),
+        EntityFilter::Key {
+            key: "kind".into(),
+            values: Some(vec!["component".into(), "api".into()]),
+        },
+    ];
+    for filter in filters {
+        let page = counted(store, filter.clone()).await;
+        assert_eq!(
+            page.total_items,
+            Some(page.items.len() as u64),
+            "{filter:?}"
+        );
+    }
+    let components = counted(store, kind_is("component")).await;
+    let before = components.total_items.unwrap();
+    assert!(before > 0);
+    // A deleted entity leaves the count with its rows.
+    let uid = components.items[0]["metadata"]["uid"].as_str().unwrap().to_string();
+    assert!(store.delete_entity_by_uid(&uid).await.unwrap());
+    let after = counted(store, kind_is("component")).await;
+    assert_eq!(after.total_items, Some(before - 1));
+}
+
 macro_rules! contract {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -1195,4 +1239,5 @@ contract!(
     ordered_pages_agree_across_query_plans,
     a_superseded_claim_cannot_overwrite_the_newer_result,
     location_update_keeps_the_id_and_replaces_the_subtree,
+    totals_match_the_matching_entities,
 );

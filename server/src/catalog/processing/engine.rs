@@ -1,11 +1,10 @@
 //! The background processing loop: claim due entities, process them
 //! concurrently, write the batch, stitch, repeat; plus orphan cleanup.
 
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures::{FutureExt, StreamExt};
+use futures::StreamExt;
 use greenroom_store::{CatalogStore, ClaimedEntity, ProcessedResult, ProcessingError};
 use tokio_util::sync::CancellationToken;
 
@@ -36,22 +35,42 @@ const ERRORS_TOTAL: &str = "greenroom_catalog_processing_errors_total";
 const BATCH_SECONDS: &str = "greenroom_catalog_processing_batch_seconds";
 const LAG_SECONDS: &str = "greenroom_catalog_processing_lag_seconds";
 
+/// What identifies a claimed entity's result (kept aside while the entity
+/// itself moves into its processing task).
+struct ClaimKey {
+    entity_id: String,
+    entity_ref: String,
+    claim_token: String,
+    location_key: Option<String>,
+}
+
+impl ClaimKey {
+    fn of(item: &ClaimedEntity) -> Self {
+        Self {
+            entity_id: item.entity_id.clone(),
+            entity_ref: item.entity_ref.clone(),
+            claim_token: item.claim_token.clone(),
+            location_key: item.location_key.clone(),
+        }
+    }
+}
+
 /// A panic while processing one entity becomes that entity's error instead of
 /// ending the loop.
-fn panicked(item: &ClaimedEntity, pipeline: &Pipeline) -> ProcessedResult {
+fn panicked(key: ClaimKey, pipeline: &Pipeline) -> ProcessedResult {
     let errors = vec![ProcessingError {
         name: "Error".into(),
         message: "Processing failed unexpectedly".into(),
     }];
     ProcessedResult {
-        entity_id: item.entity_id.clone(),
-        entity_ref: item.entity_ref.clone(),
-        claim_token: item.claim_token.clone(),
-        location_key: item.location_key.clone(),
+        result_hash: format!("panicked:{}", key.entity_ref),
+        entity_id: key.entity_id,
+        entity_ref: key.entity_ref,
+        claim_token: key.claim_token,
+        location_key: key.location_key,
         processed: None,
         relations: Vec::new(),
         children: Vec::new(),
-        result_hash: format!("panicked:{}", item.entity_ref),
         errors,
         refresh_keys: Vec::new(),
         next_refresh_secs: pipeline.interval().next_refresh_secs(),
@@ -67,20 +86,28 @@ async fn process_batch(store: &dyn CatalogStore, pipeline: &Pipeline) -> anyhow:
     }
     let started = Instant::now();
     let count = claimed.len();
+    // Each entity is its own task, so validation and relation building (CPU)
+    // spread over every core while other entities wait for URL reads.
+    let shared = Arc::new(pipeline.clone());
     let results: Vec<ProcessedResult> = futures::stream::iter(claimed)
-        .map(|item| async move {
-            match AssertUnwindSafe(pipeline.process(&item))
-                .catch_unwind()
-                .await
-            {
-                Ok(result) => {
-                    // One line per processed entity: shows which replica did the work.
-                    tracing::debug!(entity_ref = %item.entity_ref, "processed entity");
-                    result
-                }
-                Err(_) => {
-                    tracing::error!(entity = %item.entity_ref, "processing panicked");
-                    panicked(&item, pipeline)
+        .map(|item| {
+            let pipeline = shared.clone();
+            async move {
+                let key = ClaimKey::of(&item);
+                let task = {
+                    let pipeline = pipeline.clone();
+                    tokio::spawn(async move { pipeline.process(&item).await })
+                };
+                match task.await {
+                    Ok(result) => {
+                        // One line per processed entity: shows which replica did the work.
+                        tracing::debug!(entity_ref = %key.entity_ref, "processed entity");
+                        result
+                    }
+                    Err(_) => {
+                        tracing::error!(entity = %key.entity_ref, "processing panicked");
+                        panicked(key, &pipeline)
+                    }
                 }
             }
         })
@@ -150,7 +177,7 @@ pub async fn run_until_idle(store: &dyn CatalogStore, pipeline: &Pipeline) -> an
 pub struct Engine;
 
 impl Engine {
-    /// Starts the loop; it stops when `shutdown` is cancelled. With
+    /// Starts the loops; they stop when `shutdown` is cancelled. With
     /// `processingInterval: false` it only waits for shutdown.
     pub fn spawn(
         store: Arc<dyn CatalogStore>,
@@ -167,68 +194,98 @@ impl Engine {
                 shutdown.cancelled().await;
                 return;
             }
-            let mut last_orphan_cleanup = Instant::now();
-            let mut last_stitch = Instant::now();
-            let mut last_lag: Option<Instant> = None;
-            loop {
-                let round = async {
-                    let processed = process_batch(store.as_ref(), &pipeline).await?;
-                    // While a backlog is being processed, stitching mostly waits:
-                    // the queue deduplicates refs, so an entity that many others
-                    // relate to (a team owning thousands) is stitched once instead
-                    // of after every batch, and an entity is stitched after the
-                    // entities that point at it were processed rather than again
-                    // for each of them. Every STITCH_EVERY a short slice keeps a
-                    // large first ingestion visibly progressing. Outside a backlog
-                    // every change is stitched right after it is processed.
-                    let backlog = processed == BATCH_SIZE;
-                    let stitched = if !backlog {
-                        last_stitch = Instant::now();
-                        stitch_all(store.as_ref(), None).await?
-                    } else if last_stitch.elapsed() >= STITCH_EVERY {
-                        last_stitch = Instant::now();
-                        stitch_all(store.as_ref(), Some(STITCH_SLICE)).await?
-                    } else {
-                        0
-                    };
-                    anyhow::Ok(processed + stitched)
-                };
-                let pause = tokio::select! {
-                    _ = shutdown.cancelled() => break,
-                    outcome = round => match outcome {
-                        Ok(0) => IDLE_SLEEP,
-                        Ok(_) => Duration::ZERO,
-                        Err(e) => {
-                            tracing::error!("catalog processing round failed: {e:#}");
-                            ERROR_SLEEP
-                        }
-                    },
-                };
-                if last_lag.is_none_or(|at| at.elapsed() >= LAG_EVERY) {
-                    last_lag = Some(Instant::now());
-                    match store.pending_work().await {
-                        Ok(pending) => {
-                            metrics::gauge!(LAG_SECONDS).set(pending.max_lag_secs as f64)
-                        }
-                        Err(e) => tracing::warn!("could not read processing lag: {e}"),
-                    }
-                }
-                if delete_orphans && last_orphan_cleanup.elapsed() >= ORPHAN_CLEANUP_EVERY {
-                    last_orphan_cleanup = Instant::now();
-                    match store.delete_orphans().await {
-                        Ok(0) => {}
-                        Ok(n) => tracing::info!("deleted {n} orphaned entities"),
-                        Err(e) => tracing::error!("orphan cleanup failed: {e}"),
-                    }
-                }
-                if !pause.is_zero() {
-                    tokio::select! {
-                        _ = shutdown.cancelled() => break,
-                        _ = tokio::time::sleep(pause) => {}
-                    }
+            // As many loops as the store writes concurrently. Each claims its
+            // own batches (claims are exclusive), so on PostgreSQL one loop's
+            // batch is written while another's is processed or stitched.
+            let workers: Vec<_> = (0..store.concurrent_writers().max(1))
+                .map(|i| {
+                    tokio::spawn(worker(
+                        store.clone(),
+                        pipeline.clone(),
+                        shutdown.clone(),
+                        // Housekeeping runs once, in the first worker.
+                        i == 0,
+                        delete_orphans,
+                    ))
+                })
+                .collect();
+            for w in futures::future::join_all(workers).await {
+                if let Err(e) = w {
+                    tracing::error!("a catalog processing worker ended abnormally: {e}");
                 }
             }
             tracing::info!("catalog processing stopped");
         })
+    }
+}
+
+/// One processing loop: process a batch, stitch, repeat until shutdown.
+async fn worker(
+    store: Arc<dyn CatalogStore>,
+    pipeline: Arc<Pipeline>,
+    shutdown: CancellationToken,
+    housekeeping: bool,
+    delete_orphans: bool,
+) {
+    let mut last_orphan_cleanup = Instant::now();
+    let mut last_stitch = Instant::now();
+    let mut last_lag: Option<Instant> = None;
+    loop {
+        let round = async {
+            let processed = process_batch(store.as_ref(), &pipeline).await?;
+            // While a backlog is being processed, stitching mostly waits:
+            // the queue deduplicates refs, so an entity that many others
+            // relate to (a team owning thousands) is stitched once instead
+            // of after every batch, and an entity is stitched after the
+            // entities that point at it were processed rather than again
+            // for each of them. Every STITCH_EVERY a short slice keeps a
+            // large first ingestion visibly progressing. Outside a backlog
+            // every change is stitched right after it is processed.
+            let backlog = processed == BATCH_SIZE;
+            let stitched = if !backlog {
+                last_stitch = Instant::now();
+                stitch_all(store.as_ref(), None).await?
+            } else if last_stitch.elapsed() >= STITCH_EVERY {
+                last_stitch = Instant::now();
+                stitch_all(store.as_ref(), Some(STITCH_SLICE)).await?
+            } else {
+                0
+            };
+            anyhow::Ok(processed + stitched)
+        };
+        let pause = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            outcome = round => match outcome {
+                Ok(0) => IDLE_SLEEP,
+                Ok(_) => Duration::ZERO,
+                Err(e) => {
+                    tracing::error!("catalog processing round failed: {e:#}");
+                    ERROR_SLEEP
+                }
+            },
+        };
+        if housekeeping {
+            if last_lag.is_none_or(|at| at.elapsed() >= LAG_EVERY) {
+                last_lag = Some(Instant::now());
+                match store.pending_work().await {
+                    Ok(pending) => metrics::gauge!(LAG_SECONDS).set(pending.max_lag_secs as f64),
+                    Err(e) => tracing::warn!("could not read processing lag: {e}"),
+                }
+            }
+            if delete_orphans && last_orphan_cleanup.elapsed() >= ORPHAN_CLEANUP_EVERY {
+                last_orphan_cleanup = Instant::now();
+                match store.delete_orphans().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!("deleted {n} orphaned entities"),
+                    Err(e) => tracing::error!("orphan cleanup failed: {e}"),
+                }
+            }
+        }
+        if !pause.is_zero() {
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = tokio::time::sleep(pause) => {}
+            }
+        }
     }
 }

@@ -36,7 +36,9 @@ use sources::Sources;
 
 /// The processing pipeline (validation, policies, location reading, relations).
 /// Shared by the background loop and the synchronous endpoints (dry-run,
-/// validate-entity, analyze-location); it holds no per-entity state.
+/// validate-entity, analyze-location); it holds no per-entity state, so a
+/// clone is cheap (configuration and a shared reader).
+#[derive(Clone)]
 pub struct Pipeline {
     sources: Sources,
     rules: CatalogRules,

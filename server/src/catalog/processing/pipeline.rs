@@ -4,6 +4,7 @@
 //! the children. Any error fails the whole result, as in Backstage: the
 //! entity keeps its previous processed state and the errors are attached.
 
+use futures::StreamExt;
 use greenroom_model::relations::Relation;
 use greenroom_model::{annotations, Entity, EntityRef};
 use greenroom_store::{DeferredEntity, LocationSpec, ProcessingError};
@@ -13,6 +14,8 @@ use super::locations::{
     annotate_child, annotation, apply_location_defaults, location_ref, parse_location_ref,
 };
 use super::placeholders::substitute;
+use super::rules::CatalogRules;
+use super::sources::ReadSource;
 use super::Pipeline;
 use crate::catalog::readers::ReadError;
 
@@ -256,8 +259,7 @@ impl Pipeline {
             .to_string();
         let optional =
             spec.and_then(|s| s.get("presence")).and_then(Value::as_str) == Some("optional");
-        let origin_ref = location_ref(origin);
-
+        let mut specs = Vec::new();
         for raw_target in location_targets(entity)? {
             if kind == "file"
                 && (raw_target.ends_with('/') || raw_target.ends_with(std::path::MAIN_SEPARATOR))
@@ -281,77 +283,134 @@ impl Pipeline {
                 .sources
                 .resolve_target(location, &kind, &raw_target)
                 .map_err(|e| error("InputError", e))?;
-            let spec = LocationSpec {
+            if kind == "url" {
+                refresh_keys.push(format!("url:{target}"));
+            }
+            specs.push(LocationSpec {
                 kind: kind.clone(),
                 target,
-            };
-            if kind == "url" {
-                refresh_keys.push(format!("url:{}", spec.target));
-            }
-            let sources = match self.sources.read_location(&spec).await {
-                Ok(sources) => sources,
-                Err(ReadError::NotFound(_)) if optional => continue,
-                Err(e) => {
-                    let message = match (&e, kind.as_str()) {
-                        (ReadError::NotFound(m), "file") => m.clone(),
-                        _ => format!("Unable to read {kind}, {}: {e}", e.name()),
-                    };
-                    errors.push(error(e.name(), message));
-                    continue;
-                }
-            };
-            for source in sources {
-                let read_from = location_ref(&source.location);
-                let documents = match greenroom_model::yaml::parse_documents(&source.text) {
-                    Ok(documents) => documents,
-                    // The parser reports a non-object root in Backstage's own words.
-                    Err(e) if e.starts_with("Expected object at root") => {
-                        errors.push(error("InputError", e));
-                        continue;
-                    }
-                    Err(e) => {
-                        errors.push(error(
-                            "InputError",
-                            format!("YAML error at {read_from}, {e}"),
-                        ));
-                        continue;
-                    }
-                };
-                // The parser yields only plain-object documents (null ones are skipped).
-                for document in documents {
-                    let Value::Object(mut child) = document.value else {
-                        continue;
-                    };
-                    if let Err(e) = check_envelope(&child) {
-                        errors.push(error(&e.name, format!("{} at {read_from}", e.message)));
-                        continue;
-                    }
-                    let child_ref = EntityRef::of_entity(&child).map(|r| r.canonical());
-                    if child_ref.as_deref() == Some(own_ref) {
-                        tracing::warn!(
-                            entity = own_ref,
-                            "Entity {own_ref} emitted itself from {read_from}; ignored"
-                        );
-                        continue;
-                    }
-                    annotate_child(&mut child, &read_from, &origin_ref);
-                    // Children must be allowed for the origin location (catalog.rules).
-                    if !self.rules.is_allowed(&child, origin) {
-                        return Err(error(
-                            "NotAllowedError",
-                            greenroom_model::rules::not_allowed_message(
-                                child_ref.as_deref().unwrap_or_default(),
-                                &read_from,
-                                Some(&origin_ref),
-                            ),
-                        ));
-                    }
-                    let child = DeferredEntity::new(&child, Some(read_from.clone()))
-                        .map_err(|e| error("InputError", format!("{e} at {read_from}")))?;
-                    children.push(child);
-                }
-            }
+            });
+        }
+        // Two targets at a time: parsing a large YAML file is CPU work that
+        // runs on a blocking thread, so a location with many targets uses
+        // both cores, while only two targets' documents are in memory at once.
+        // `buffered` keeps the targets' order (the first of duplicate refs wins).
+        let children_of = SourceContext {
+            own_ref: own_ref.to_string(),
+            origin: origin.clone(),
+            origin_ref: location_ref(origin),
+            rules: self.rules.clone(),
+        };
+        let mut reads = futures::stream::iter(specs)
+            .map(|spec| self.read_target(spec, optional, &children_of))
+            .buffered(2);
+        while let Some(read) = reads.next().await {
+            let (found, problems) = read?;
+            children.extend(found);
+            errors.extend(problems);
         }
         Ok(())
+    }
+
+    /// Reads one target of a Location into child entities and per-target errors.
+    async fn read_target(
+        &self,
+        spec: LocationSpec,
+        optional: bool,
+        context: &SourceContext,
+    ) -> Result<(Vec<DeferredEntity>, Vec<ProcessingError>), ProcessingError> {
+        let sources = match self.sources.read_location(&spec).await {
+            Ok(sources) => sources,
+            Err(ReadError::NotFound(_)) if optional => return Ok((Vec::new(), Vec::new())),
+            Err(e) => {
+                let message = match (&e, spec.kind.as_str()) {
+                    (ReadError::NotFound(m), "file") => m.clone(),
+                    _ => format!("Unable to read {}, {}: {e}", spec.kind, e.name()),
+                };
+                return Ok((Vec::new(), vec![error(e.name(), message)]));
+            }
+        };
+        let mut children = Vec::new();
+        let mut errors = Vec::new();
+        for source in sources {
+            let context = context.clone();
+            let (found, problems) =
+                tokio::task::spawn_blocking(move || context.children_of(&source))
+                    .await
+                    .map_err(|e| error("Error", format!("Reading a location failed: {e}")))??;
+            children.extend(found);
+            errors.extend(problems);
+        }
+        Ok((children, errors))
+    }
+}
+
+/// What turning a read file into child entities needs (owned, so it can run
+/// on a blocking thread).
+#[derive(Clone)]
+struct SourceContext {
+    own_ref: String,
+    origin: LocationSpec,
+    origin_ref: String,
+    rules: CatalogRules,
+}
+
+impl SourceContext {
+    /// Parses a read file into annotated child entities and per-document
+    /// errors; a child that the catalog rules refuse fails the whole location.
+    fn children_of(
+        &self,
+        source: &ReadSource,
+    ) -> Result<(Vec<DeferredEntity>, Vec<ProcessingError>), ProcessingError> {
+        let own_ref = self.own_ref.as_str();
+        let origin_ref = self.origin_ref.as_str();
+        let mut children = Vec::new();
+        let mut errors = Vec::new();
+        let read_from = location_ref(&source.location);
+        let documents = match greenroom_model::yaml::parse_documents(&source.text) {
+            Ok(documents) => documents,
+            // The parser reports a non-object root in Backstage's own words.
+            Err(e) if e.starts_with("Expected object at root") => {
+                return Ok((children, vec![error("InputError", e)]));
+            }
+            Err(e) => {
+                let message = format!("YAML error at {read_from}, {e}");
+                return Ok((children, vec![error("InputError", message)]));
+            }
+        };
+        // The parser yields only plain-object documents (null ones are skipped).
+        for document in documents {
+            let Value::Object(mut child) = document.value else {
+                continue;
+            };
+            if let Err(e) = check_envelope(&child) {
+                errors.push(error(&e.name, format!("{} at {read_from}", e.message)));
+                continue;
+            }
+            let child_ref = EntityRef::of_entity(&child).map(|r| r.canonical());
+            if child_ref.as_deref() == Some(own_ref) {
+                tracing::warn!(
+                    entity = own_ref,
+                    "Entity {own_ref} emitted itself from {read_from}; ignored"
+                );
+                continue;
+            }
+            annotate_child(&mut child, &read_from, origin_ref);
+            // Children must be allowed for the origin location (catalog.rules).
+            if !self.rules.is_allowed(&child, &self.origin) {
+                return Err(error(
+                    "NotAllowedError",
+                    greenroom_model::rules::not_allowed_message(
+                        child_ref.as_deref().unwrap_or_default(),
+                        &read_from,
+                        Some(origin_ref),
+                    ),
+                ));
+            }
+            let child = DeferredEntity::new(&child, Some(read_from.clone()))
+                .map_err(|e| error("InputError", format!("{e} at {read_from}")))?;
+            children.push(child);
+        }
+        Ok((children, errors))
     }
 }

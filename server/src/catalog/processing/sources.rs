@@ -18,6 +18,7 @@ pub(crate) struct ReadSource {
     pub text: String,
 }
 
+#[derive(Clone)]
 pub(crate) struct Sources {
     reader: Arc<dyn UrlReader>,
     scm: ScmHosts,
