@@ -100,10 +100,17 @@ impl SqlStore {
 
     async fn refresh_statistics_if_due(&self) -> Result<()> {
         use std::sync::atomic::Ordering;
-        if self.stitched_since_analyze.load(Ordering::Relaxed) < ANALYZE_AFTER_STITCHED {
+        let stitched = self.stitched_since_analyze.load(Ordering::Relaxed);
+        // Several processing loops drain the queue at once: only the one that
+        // resets the counter refreshes.
+        if stitched < ANALYZE_AFTER_STITCHED
+            || self
+                .stitched_since_analyze
+                .compare_exchange(stitched, 0, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
             return Ok(());
         }
-        self.stitched_since_analyze.store(0, Ordering::Relaxed);
         self.refresh_statistics().await
     }
 

@@ -1192,7 +1192,10 @@ async fn totals_match_the_matching_entities(store: &dyn CatalogStore) {
     let before = components.total_items.unwrap();
     assert!(before > 0);
     // A deleted entity leaves the count with its rows.
-    let uid = components.items[0]["metadata"]["uid"].as_str().unwrap().to_string();
+    let uid = components.items[0]["metadata"]["uid"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(store.delete_entity_by_uid(&uid).await.unwrap());
     let after = counted(store, kind_is("component")).await;
     assert_eq!(after.total_items, Some(before - 1));
