@@ -410,3 +410,62 @@ async fn disabled_processing_leaves_work_untouched() {
         .expect("stops promptly")
         .unwrap();
 }
+
+/// Panics on every read: stands in for a bug in a reader or processor.
+struct PanickingReader;
+
+#[async_trait::async_trait]
+impl crate::catalog::readers::UrlReader for PanickingReader {
+    async fn read_url(&self, url: &str) -> Result<String, crate::catalog::readers::ReadError> {
+        panic!("reader bug while reading {url}");
+    }
+}
+
+#[tokio::test]
+async fn a_panic_while_processing_becomes_the_entity_error_and_the_rest_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("all.yaml");
+    std::fs::write(&file, component("unaffected", "")).unwrap();
+    let mut config = config_with_files(&[&file], None);
+    config.catalog.locations.push(
+        serde_json::from_value(
+            json!({"type": "url", "target": "https://example.com/catalog-info.yaml"}),
+        )
+        .unwrap(),
+    );
+    let store = memory_store().await;
+    store
+        .replace_provider_entities(CONFIG_LOCATIONS_PROVIDER, config_location_entities(&config))
+        .await
+        .unwrap();
+    let pipeline = Pipeline::new(&config, Arc::new(PanickingReader));
+    run_until_idle(store.as_ref(), &pipeline)
+        .await
+        .expect("idle");
+
+    assert!(store
+        .entity_by_ref("component:default/unaffected")
+        .await
+        .unwrap()
+        .is_some());
+    let broken = store
+        .query_entities(&greenroom_store::EntityQuery {
+            filter: Some(greenroom_model::filter::EntityFilter::Key {
+                key: "spec.target".into(),
+                values: Some(vec!["https://example.com/catalog-info.yaml".into()]),
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let location = broken.items.first().expect("the url location entity");
+    let items = location["status"]["items"]
+        .as_array()
+        .expect("status.items");
+    assert!(
+        items
+            .iter()
+            .any(|i| i["error"]["message"] == "Processing failed unexpectedly"),
+        "{items:?}"
+    );
+}
