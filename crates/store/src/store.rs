@@ -557,6 +557,7 @@ struct StitchInput {
 struct StitchJob {
     entity_ref: String,
     input: StitchInput,
+    /// Sorted, without duplicates.
     relations: Vec<Relation>,
     orphan: bool,
     current_hash: Option<String>,
@@ -571,10 +572,8 @@ struct Composed {
 
 /// Composes the final entity and its search rows (CPU only: runs on a
 /// blocking thread, several batches' worth in parallel).
-fn compose(job: &mut StitchJob) -> Result<Composed> {
-    let entity = parse_entity(&std::mem::take(&mut job.input.source))?;
-    job.relations.sort();
-    job.relations.dedup();
+fn compose(job: &StitchJob) -> Result<Composed> {
+    let entity = parse_entity(&job.input.source)?;
     let final_entity = compose_final_entity(
         &entity,
         &job.relations,
@@ -624,7 +623,7 @@ async fn compose_all(jobs: Vec<StitchJob>) -> Result<Vec<(StitchJob, Composed)>>
         }
         handles.push(tokio::task::spawn_blocking(move || {
             part.into_iter()
-                .map(|mut job| compose(&mut job).map(|c| (job, c)))
+                .map(|job| compose(&job).map(|c| (job, c)))
                 .collect::<Result<Vec<_>>>()
         }));
     }
@@ -758,10 +757,13 @@ async fn stitch_refs(tx: &mut Box<dyn Tx>, refs: &[(String, String)]) -> Result<
             .get(entity_ref)
             .filter(|(_, id, _)| *id == input.entity_id)
             .map(|(hash, _, _)| hash.clone());
+        let mut rels = relations.remove(entity_ref).unwrap_or_default();
+        rels.sort();
+        rels.dedup();
         jobs.push(StitchJob {
             entity_ref: entity_ref.clone(),
             input,
-            relations: relations.remove(entity_ref).unwrap_or_default(),
+            relations: rels,
             orphan: !referenced.contains(entity_ref),
             current_hash,
         });

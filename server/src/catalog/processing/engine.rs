@@ -57,7 +57,7 @@ impl ClaimKey {
 
 /// A panic while processing one entity becomes that entity's error instead of
 /// ending the loop.
-fn panicked(key: ClaimKey, pipeline: &Pipeline) -> ProcessedResult {
+fn panicked(key: ClaimKey, next_refresh_secs: i64) -> ProcessedResult {
     let errors = vec![ProcessingError {
         name: "Error".into(),
         message: "Processing failed unexpectedly".into(),
@@ -73,13 +73,16 @@ fn panicked(key: ClaimKey, pipeline: &Pipeline) -> ProcessedResult {
         children: Vec::new(),
         errors,
         refresh_keys: Vec::new(),
-        next_refresh_secs: pipeline.interval().next_refresh_secs(),
+        next_refresh_secs,
     }
 }
 
 /// Claims one batch, processes it and writes the results. Returns how many
 /// entities were processed.
-async fn process_batch(store: &dyn CatalogStore, pipeline: &Pipeline) -> anyhow::Result<usize> {
+async fn process_batch(
+    store: &dyn CatalogStore,
+    pipeline: &Arc<Pipeline>,
+) -> anyhow::Result<usize> {
     let claimed = store.claim_due(BATCH_SIZE, LEASE_SECS).await?;
     if claimed.is_empty() {
         return Ok(0);
@@ -88,17 +91,13 @@ async fn process_batch(store: &dyn CatalogStore, pipeline: &Pipeline) -> anyhow:
     let count = claimed.len();
     // Each entity is its own task, so validation and relation building (CPU)
     // spread over every core while other entities wait for URL reads.
-    let shared = Arc::new(pipeline.clone());
+    let next_refresh_secs = pipeline.interval().next_refresh_secs();
     let results: Vec<ProcessedResult> = futures::stream::iter(claimed)
         .map(|item| {
-            let pipeline = shared.clone();
+            let pipeline = pipeline.clone();
             async move {
                 let key = ClaimKey::of(&item);
-                let task = {
-                    let pipeline = pipeline.clone();
-                    tokio::spawn(async move { pipeline.process(&item).await })
-                };
-                match task.await {
+                match tokio::spawn(async move { pipeline.process(&item).await }).await {
                     Ok(result) => {
                         // One line per processed entity: shows which replica did the work.
                         tracing::debug!(entity_ref = %key.entity_ref, "processed entity");
@@ -106,7 +105,7 @@ async fn process_batch(store: &dyn CatalogStore, pipeline: &Pipeline) -> anyhow:
                     }
                     Err(_) => {
                         tracing::error!(entity = %key.entity_ref, "processing panicked");
-                        panicked(key, &pipeline)
+                        panicked(key, next_refresh_secs)
                     }
                 }
             }
@@ -163,8 +162,10 @@ async fn stitch_all(store: &dyn CatalogStore, budget: Option<Duration>) -> anyho
 /// `processingInterval: false`: this is an explicit request). Used by tests
 /// and the CLI.
 pub async fn run_until_idle(store: &dyn CatalogStore, pipeline: &Pipeline) -> anyhow::Result<()> {
+    // Processing tasks share the pipeline; a clone is configuration only.
+    let pipeline = Arc::new(pipeline.clone());
     for _ in 0..MAX_IDLE_ROUNDS {
-        let processed = process_batch(store, pipeline).await?;
+        let processed = process_batch(store, &pipeline).await?;
         let stitched = stitch_all(store, None).await?;
         if processed == 0 && stitched == 0 {
             return Ok(());

@@ -31,11 +31,16 @@ fn config_with_files(files: &[&Path], rules: Option<Value>) -> Config {
     config_from(json!({"catalog": catalog}))
 }
 
-async fn ingest(store: &dyn CatalogStore, config: &Config) {
+/// Registers the configured locations, as start-up does.
+async fn register_config_locations(store: &dyn CatalogStore, config: &Config) {
     store
         .replace_provider_entities(CONFIG_LOCATIONS_PROVIDER, config_location_entities(config))
         .await
         .expect("provider entities");
+}
+
+async fn ingest(store: &dyn CatalogStore, config: &Config) {
+    register_config_locations(store, config).await;
     run_until_idle(store, &pipeline(config))
         .await
         .expect("idle");
@@ -346,10 +351,7 @@ async fn the_engine_processes_in_the_background_and_stops_on_cancel() {
     std::fs::write(&file, component("background", "")).unwrap();
     let config = config_with_files(&[&file], None);
     let store = memory_store().await;
-    store
-        .replace_provider_entities(CONFIG_LOCATIONS_PROVIDER, config_location_entities(&config))
-        .await
-        .unwrap();
+    register_config_locations(store.as_ref(), &config).await;
 
     let shutdown = CancellationToken::new();
     let handle = Engine::spawn(
@@ -386,10 +388,7 @@ async fn disabled_processing_leaves_work_untouched() {
     let mut config = config_with_files(&[&file], None);
     config.catalog.processing_interval = Some(json!(false));
     let store = memory_store().await;
-    store
-        .replace_provider_entities(CONFIG_LOCATIONS_PROVIDER, config_location_entities(&config))
-        .await
-        .unwrap();
+    register_config_locations(store.as_ref(), &config).await;
     let shutdown = CancellationToken::new();
     let handle = Engine::spawn(
         store.clone(),
@@ -434,10 +433,7 @@ async fn a_panic_while_processing_becomes_the_entity_error_and_the_rest_goes_on(
         .unwrap(),
     );
     let store = memory_store().await;
-    store
-        .replace_provider_entities(CONFIG_LOCATIONS_PROVIDER, config_location_entities(&config))
-        .await
-        .unwrap();
+    register_config_locations(store.as_ref(), &config).await;
     let pipeline = Pipeline::new(&config, Arc::new(PanickingReader));
     run_until_idle(store.as_ref(), &pipeline)
         .await
