@@ -17,7 +17,7 @@ use crate::pg::TempDatabase;
 use crate::probe::Api;
 use crate::report::{info_row, latency_row, rss_row, stitch_row, Row};
 use crate::server::{free_port, log_tail, ServerProcess};
-use crate::stats::{read_status_kb, LatencySummary};
+use crate::stats::{read_cpu_secs, read_status_kb, read_write_bytes, LatencySummary};
 
 /// Kinds the generator emits; the stitched count is taken over these so the
 /// Location entities the server adds for locations are not counted.
@@ -227,6 +227,26 @@ async fn measure_running(
         ),
         stitch_row(plan.total(), stitched),
     ];
+    // Less sensitive to a noisy neighbour than the elapsed time: what the
+    // ingestion cost, whatever else the machine was doing. On PostgreSQL the
+    // database's own processes do the storage work and are not counted.
+    if let Some(secs) = read_cpu_secs(server.pid) {
+        let whose = match opts.db {
+            DbKind::Sqlite => "greenroom process CPU time until stitched (user + system)",
+            DbKind::Postgres => {
+                "greenroom process CPU time until stitched (user + system, PostgreSQL not included)"
+            }
+        };
+        rows.push(info_row(whose, format!("{secs:.1} s")));
+    }
+    if opts.db == DbKind::Sqlite {
+        if let Some(bytes) = read_write_bytes(server.pid) {
+            rows.push(info_row(
+                "bytes written to storage until stitched (WAL and database file)",
+                format!("{:.0} MB", bytes as f64 / 1e6),
+            ));
+        }
+    }
     if let Some(kb) = read_status_kb(server.pid, "VmRSS") {
         rows.push(info_row(
             "RSS right after stitching",

@@ -50,6 +50,38 @@ pub fn read_status_kb(pid: u32, field: &str) -> Option<u64> {
     status_field_kb(&status, field)
 }
 
+/// User plus system CPU seconds from `/proc/<pid>/stat` text (fields 14
+/// and 15, counted after the parenthesised command name, which may contain
+/// spaces), given the kernel's clock ticks per second.
+pub fn stat_cpu_secs(stat: &str, ticks_per_sec: u64) -> Option<f64> {
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    // after_name starts at field 3 (state): utime is field 14, stime 15.
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) as f64 / ticks_per_sec as f64)
+}
+
+/// CPU seconds a live process has used so far (all threads).
+pub fn read_cpu_secs(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // USER_HZ is 100 on every Linux architecture this runs on.
+    stat_cpu_secs(&stat, 100)
+}
+
+/// `write_bytes` of `/proc/<pid>/io`: what the process caused to be written
+/// to storage (WAL, database file, logs).
+pub fn io_write_bytes(io: &str) -> Option<u64> {
+    io.lines()
+        .find_map(|line| line.strip_prefix("write_bytes:")?.trim().parse().ok())
+}
+
+/// Bytes a live process has caused to be written to storage so far.
+pub fn read_write_bytes(pid: u32) -> Option<u64> {
+    let io = std::fs::read_to_string(format!("/proc/{pid}/io")).ok()?;
+    io_write_bytes(&io)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,9 +131,26 @@ mod tests {
     }
 
     #[test]
+    fn cpu_time_is_read_after_the_command_name() {
+        // A command name with spaces and parentheses must not shift the fields.
+        let stat = "4242 (tokio (rt) w) S 1 2 3 4 5 6 7 8 9 10 250 50 0 0 20 0 9 0 100 200 300";
+        assert_eq!(stat_cpu_secs(stat, 100), Some(3.0));
+        assert_eq!(stat_cpu_secs("garbage", 100), None);
+    }
+
+    #[test]
+    fn written_bytes_are_parsed() {
+        let io = "rchar: 10\nwchar: 20\nsyscr: 1\nsyscw: 2\nread_bytes: 4096\nwrite_bytes: 81920\ncancelled_write_bytes: 0\n";
+        assert_eq!(io_write_bytes(io), Some(81_920));
+        assert_eq!(io_write_bytes("rchar: 1\n"), None);
+    }
+
+    #[test]
     fn own_process_has_a_resident_set() {
         let rss = read_status_kb(std::process::id(), "VmRSS").unwrap();
         assert!(rss > 0);
+        assert!(read_cpu_secs(std::process::id()).is_some());
+        assert!(read_cpu_secs(u32::MAX).is_none());
         assert!(read_status_kb(u32::MAX, "VmRSS").is_none());
     }
 }

@@ -14,8 +14,16 @@ use crate::Result;
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
 
-/// Page cache sizes (negative: KiB) of the SQLite connections.
-const WRITER_CACHE_KIB: &str = "-32768";
+/// Page size of new SQLite databases (an existing file keeps its own). A
+/// stitched entity is about 2 KB of JSON: with the default 4 KiB pages only
+/// one fits on a page and the rest of the page stays empty. Measured on the
+/// 100k catalog benchmark against 4 KiB: a 5% smaller file, 12% less CPU.
+const PAGE_SIZE: u32 = 16384;
+
+/// Page cache sizes (negative: KiB) of the SQLite connections. A larger
+/// writer cache measured no faster (its misses are served from the OS page
+/// cache) and only adds to the resident set.
+const WRITER_CACHE_KIB: &str = "-16384";
 const READER_CACHE_KIB: &str = "-4096";
 
 pub(crate) enum Pools {
@@ -47,8 +55,10 @@ pub(crate) struct Connection {
 }
 
 /// How often the background checkpointer copies committed WAL pages back
-/// into the SQLite database file.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+/// into the SQLite database file. A page changed by several commits in
+/// between is copied once: every 250 ms instead wrote a quarter more bytes
+/// during a bulk ingestion.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(2);
 
 /// Copies committed pages from the WAL into the database file on its own
 /// connection (and so its own thread), while the writer keeps writing.
@@ -105,6 +115,7 @@ impl Connection {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(30))
+            .page_size(PAGE_SIZE)
             .pragma("temp_store", "memory");
         // The writer keeps the hot index pages of large batches in its cache; readers
         // mostly touch a query's few pages.
@@ -114,8 +125,12 @@ impl Connection {
                 opts.clone()
                     .pragma("cache_size", WRITER_CACHE_KIB)
                     // Fewer, larger checkpoints: a page changed by several batches in
-                    // between is copied back into the database file once.
-                    .pragma("wal_autocheckpoint", "40000"),
+                    // between is copied back into the database file once (20000
+                    // pages of 16 KiB: about 330 MB of WAL during a bulk ingestion).
+                    .pragma("wal_autocheckpoint", "20000")
+                    // Once the WAL restarts, the file shrinks back to this size
+                    // instead of keeping its largest length on disk.
+                    .pragma("journal_size_limit", "67108864"),
             )
             .await?;
         SQLITE_MIGRATIONS.run(&writer).await?;

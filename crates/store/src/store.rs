@@ -560,7 +560,16 @@ struct StitchJob {
     /// Sorted, without duplicates.
     relations: Vec<Relation>,
     orphan: bool,
-    current_hash: Option<String>,
+    /// What is stitched for the ref now, if anything.
+    stitched: Option<Stitched>,
+}
+
+/// A stitched entity's row as the stitch read found it.
+struct Stitched {
+    hash: String,
+    entity_id: String,
+    /// `final_entities.id`, the search rows' entity key.
+    key: i64,
 }
 
 /// A composed final entity; `None` rows when it equals the stitched one.
@@ -588,7 +597,11 @@ fn compose(job: &StitchJob) -> Result<Composed> {
         .and_then(Value::as_str)
         .map(str::to_string)
         .unwrap_or_else(|| sha256_hex(&json));
-    if job.current_hash.as_ref() == Some(&hash) {
+    let unchanged = job
+        .stitched
+        .as_ref()
+        .is_some_and(|s| s.entity_id == job.input.entity_id && s.hash == hash);
+    if unchanged {
         return Ok(Composed {
             hash,
             json,
@@ -637,15 +650,25 @@ async fn compose_all(jobs: Vec<StitchJob>) -> Result<Vec<(StitchJob, Composed)>>
     Ok(out)
 }
 
-async fn stitch_refs(tx: &mut Box<dyn Tx>, refs: &[(String, String)]) -> Result<usize> {
-    let started = std::time::Instant::now();
+/// What one stitch read found for a claimed batch.
+struct StitchRead {
+    jobs: Vec<StitchJob>,
+    /// Refs no longer in refresh_state: whatever was stitched for them goes.
+    gone: Vec<String>,
+}
+
+/// Reads what stitching the claimed refs needs. Runs outside the write
+/// transaction (on a read connection): anything that changes these inputs
+/// afterwards re-queues the ref with a new ticket, so the write step, which
+/// only writes refs whose ticket it still holds, never stores a stale result.
+async fn read_stitch_jobs(c: &mut Box<dyn Tx>, refs: &[(String, String)]) -> Result<StitchRead> {
     let only_refs: Vec<String> = refs.iter().map(|r| r.0.clone()).collect();
     let ph = placeholders(1, only_refs.len());
     let args = || only_refs.iter().map(Arg::from).collect::<Vec<_>>();
 
     let mut inputs: HashMap<String, StitchInput> = HashMap::new();
     let mut not_ready: HashSet<String> = HashSet::new();
-    for row in tx
+    for row in c
         .rows(
             &format!(
                 "SELECT entity_ref, entity_id, processed_entity, unprocessed_entity, errors, result_hash FROM refresh_state WHERE entity_ref IN ({ph})"
@@ -676,7 +699,7 @@ async fn stitch_refs(tx: &mut Box<dyn Tx>, refs: &[(String, String)]) -> Result<
         );
     }
     let mut relations: HashMap<String, Vec<Relation>> = HashMap::new();
-    for row in tx
+    for row in c
         .rows(
             &format!(
                 "SELECT DISTINCT source_entity_ref, type, target_entity_ref FROM relations WHERE source_entity_ref IN ({ph})"
@@ -691,7 +714,7 @@ async fn stitch_refs(tx: &mut Box<dyn Tx>, refs: &[(String, String)]) -> Result<
             target_ref: row.string(2),
         });
     }
-    let referenced: HashSet<String> = tx
+    let referenced: HashSet<String> = c
         .rows(
             &format!("SELECT DISTINCT target_entity_ref FROM refresh_state_references WHERE target_entity_ref IN ({ph})"),
             args(),
@@ -700,8 +723,7 @@ async fn stitch_refs(tx: &mut Box<dyn Tx>, refs: &[(String, String)]) -> Result<
         .iter()
         .map(|r| r.string(0))
         .collect();
-    // (hash, entity id, row key) of what is stitched now, by ref.
-    let existing: HashMap<String, (String, String, i64)> = tx
+    let mut existing: HashMap<String, Stitched> = c
         .rows(
             &format!(
                 "SELECT entity_ref, hash, entity_id, id FROM final_entities WHERE entity_ref IN ({ph})"
@@ -710,23 +732,57 @@ async fn stitch_refs(tx: &mut Box<dyn Tx>, refs: &[(String, String)]) -> Result<
         )
         .await?
         .iter()
-        .map(|r| (r.string(0), (r.string(1), r.string(2), r.int(3))))
+        .map(|r| {
+            (
+                r.string(0),
+                Stitched {
+                    hash: r.string(1),
+                    entity_id: r.string(2),
+                    key: r.int(3),
+                },
+            )
+        })
         .collect();
 
-    let read_ms = started.elapsed().as_millis() as u64;
-    let now = now_ms();
-    let mut changed = 0usize;
-    // Rows of entities stitched for the first time (or re-created) by entity
-    // id, and the new rows of re-stitched ones by row key.
-    let mut first_rows: HashMap<String, Vec<SearchRow>> = HashMap::new();
-    let mut restitched: HashMap<i64, Vec<SearchRow>> = HashMap::new();
-    let mut replaced_keys: Vec<i64> = Vec::new();
-    // Only the holder of the current ticket may write; a re-queued ref is
-    // stitched again later with fresher data. Tickets are unique, so one
-    // DELETE per chunk tells which refs this stitcher still owns.
+    let mut read = StitchRead {
+        jobs: Vec::new(),
+        gone: Vec::new(),
+    };
+    for (entity_ref, _) in refs {
+        let Some(input) = inputs.remove(entity_ref) else {
+            if !not_ready.contains(entity_ref) {
+                read.gone.push(entity_ref.clone());
+            }
+            continue;
+        };
+        let mut rels = relations.remove(entity_ref).unwrap_or_default();
+        rels.sort();
+        rels.dedup();
+        read.jobs.push(StitchJob {
+            entity_ref: entity_ref.clone(),
+            input,
+            relations: rels,
+            orphan: !referenced.contains(entity_ref),
+            stitched: existing.remove(entity_ref),
+        });
+    }
+    Ok(read)
+}
+
+/// Writes a composed batch: only refs whose queue ticket this stitcher still
+/// holds are written (a re-queued ref is stitched again later with fresher
+/// data); the queue entries of all claimed refs it holds are removed. Returns
+/// how many stitched entities changed.
+async fn write_stitched(
+    tx: &mut Box<dyn Tx>,
+    refs: &[(String, String)],
+    composed: Vec<(StitchJob, Composed)>,
+    gone: Vec<String>,
+) -> Result<usize> {
+    // Tickets are unique, so one DELETE per chunk tells which refs this
+    // stitcher still owns; the entity_ref list lets the primary key find the
+    // rows, the tickets pick the ones still owned.
     let mut owned: HashSet<String> = HashSet::new();
-    // The entity_ref list lets the primary key find the rows; the tickets pick
-    // the ones still owned.
     for chunk in refs.chunks(CHUNK) {
         let mut args: Vec<Arg> = chunk.iter().map(|(r, _)| Arg::from(r)).collect();
         args.extend(chunk.iter().map(|(_, t)| Arg::from(t)));
@@ -739,44 +795,26 @@ async fn stitch_refs(tx: &mut Box<dyn Tx>, refs: &[(String, String)]) -> Result<
             owned.insert(row.string(0));
         }
     }
+    let now = now_ms();
+    let mut changed = 0usize;
+    // Rows of entities stitched for the first time (or re-created) by entity
+    // id, and the new rows of re-stitched ones by row key.
+    let mut first_rows: HashMap<String, Vec<SearchRow>> = HashMap::new();
+    let mut restitched: HashMap<i64, Vec<SearchRow>> = HashMap::new();
+    let mut replaced_keys: Vec<i64> = Vec::new();
     let mut final_rows: Vec<[Arg; 5]> = Vec::new();
-    let mut gone: Vec<String> = Vec::new();
-    let mut jobs = Vec::new();
-    for (entity_ref, _) in refs {
-        if !owned.contains(entity_ref) {
+    for (job, composed) in composed {
+        if !owned.contains(&job.entity_ref) {
             continue;
         }
-        let Some(input) = inputs.remove(entity_ref) else {
-            if !not_ready.contains(entity_ref) {
-                // Gone from refresh_state (or never there): remove whatever was stitched.
-                gone.push(entity_ref.clone());
-            }
-            continue;
-        };
-        let current_hash = existing
-            .get(entity_ref)
-            .filter(|(_, id, _)| *id == input.entity_id)
-            .map(|(hash, _, _)| hash.clone());
-        let mut rels = relations.remove(entity_ref).unwrap_or_default();
-        rels.sort();
-        rels.dedup();
-        jobs.push(StitchJob {
-            entity_ref: entity_ref.clone(),
-            input,
-            relations: rels,
-            orphan: !referenced.contains(entity_ref),
-            current_hash,
-        });
-    }
-    for (job, composed) in compose_all(jobs).await? {
         let Some(rows) = composed.rows else {
             continue; // unchanged
         };
-        let restitch = match existing.get(&job.entity_ref) {
-            Some((_, id, key)) if *id == job.input.entity_id => Some(*key),
+        let restitch = match &job.stitched {
+            Some(s) if s.entity_id == job.input.entity_id => Some(s.key),
             // The ref was re-created under a new id: the old stitched row goes.
-            Some((_, _, key)) => {
-                replaced_keys.push(*key);
+            Some(s) => {
+                replaced_keys.push(s.key);
                 None
             }
             None => None,
@@ -794,7 +832,6 @@ async fn stitch_refs(tx: &mut Box<dyn Tx>, refs: &[(String, String)]) -> Result<
         };
         changed += 1;
     }
-    let compose_ms = started.elapsed().as_millis() as u64 - read_ms;
     // Stale rows of re-created refs must go before the upsert (entity_ref is unique).
     for chunk in replaced_keys.chunks(CHUNK) {
         let ph = placeholders(1, chunk.len());
@@ -824,6 +861,7 @@ async fn stitch_refs(tx: &mut Box<dyn Tx>, refs: &[(String, String)]) -> Result<
             search_rows.extend(rows.into_iter().map(|r| (key, r)));
         }
     }
+    let gone: Vec<String> = gone.into_iter().filter(|r| owned.contains(r)).collect();
     for chunk in gone.chunks(CHUNK) {
         let ph = placeholders(1, chunk.len());
         let args = || chunk.iter().map(Arg::from).collect::<Vec<_>>();
@@ -863,13 +901,6 @@ async fn stitch_refs(tx: &mut Box<dyn Tx>, refs: &[(String, String)]) -> Result<
         search_rows,
     )
     .await?;
-    tracing::debug!(
-        entities = refs.len(),
-        read_ms,
-        compose_ms,
-        write_ms = started.elapsed().as_millis() as u64 - read_ms - compose_ms,
-        "stitched a batch"
-    );
     if changed > 0 {
         bump_sequence(tx).await?;
     }
@@ -1477,6 +1508,7 @@ impl CatalogStore for SqlStore {
     }
 
     async fn stitch_pending(&self, limit: usize) -> Result<usize> {
+        let started = std::time::Instant::now();
         let now = now_ms();
         let mut tx = self.conn.write().await?;
         let sql = format!(
@@ -1498,17 +1530,35 @@ impl CatalogStore for SqlStore {
             .iter()
             .map(|r| (r.string(0), r.string(1)))
             .collect();
+        tx.commit().await?;
         if claimed.is_empty() {
-            tx.commit().await?;
             self.refresh_statistics_if_due().await?;
             return Ok(0);
         }
-        let n = claimed.len();
-        let changed = stitch_refs(&mut tx, &claimed).await?;
+        // Reading and composing hold no write transaction: on SQLite another
+        // batch (or a processing result) is written meanwhile.
+        let claim_ms = started.elapsed().as_millis() as u64;
+        let read = {
+            let mut c = self.conn.read().await?;
+            read_stitch_jobs(&mut c, &claimed).await?
+        };
+        let read_ms = started.elapsed().as_millis() as u64 - claim_ms;
+        let composed = compose_all(read.jobs).await?;
+        let compose_ms = started.elapsed().as_millis() as u64 - claim_ms - read_ms;
+        let mut tx = self.conn.write().await?;
+        let changed = write_stitched(&mut tx, &claimed, composed, read.gone).await?;
         tx.commit().await?;
+        tracing::debug!(
+            entities = claimed.len(),
+            claim_ms,
+            read_ms,
+            compose_ms,
+            write_ms = started.elapsed().as_millis() as u64 - claim_ms - read_ms - compose_ms,
+            "stitched a batch"
+        );
         self.stitched_since_analyze
             .fetch_add(changed, std::sync::atomic::Ordering::Relaxed);
-        Ok(n)
+        Ok(claimed.len())
     }
 
     async fn pending_work(&self) -> Result<PendingWork> {

@@ -841,6 +841,42 @@ async fn a_superseded_claim_cannot_overwrite_the_newer_result(store: &dyn Catalo
     );
 }
 
+/// Stitching reads a batch's inputs before it takes the write transaction;
+/// a newer result written in between must win over what that batch read.
+/// Each round queues version i, then stitches it while version i + 1 is
+/// processed; whatever the interleaving, once the queue drains the entity
+/// served is the last one processed.
+async fn a_result_written_while_stitching_is_not_overwritten(store: &dyn CatalogStore) {
+    let process = |version: String| async move {
+        provide_svc(store, &version).await;
+        for claimed in store.claim_due(10, 60).await.unwrap() {
+            let result = copied_result(claimed, &version);
+            store.write_processed(vec![result]).await.unwrap();
+        }
+    };
+    let description = || async {
+        store
+            .entity_by_ref("component:default/svc")
+            .await
+            .unwrap()
+            .unwrap()["metadata"]["description"]
+            .clone()
+    };
+    for i in (0..40).step_by(2) {
+        process(format!("v{i}")).await;
+        let stitch = async {
+            // Let the newer result's write start first in half of the rounds.
+            if i % 4 == 0 {
+                tokio::task::yield_now().await;
+            }
+            store.stitch_pending(100).await.unwrap()
+        };
+        tokio::join!(process(format!("v{}", i + 1)), stitch);
+        while store.stitch_pending(100).await.unwrap() > 0 {}
+        assert_eq!(description().await, format!("v{}", i + 1), "round {i}");
+    }
+}
+
 async fn location_update_keeps_the_id_and_replaces_the_subtree(store: &dyn CatalogStore) {
     let spec = |target: &str| LocationSpec {
         kind: "url".into(),
@@ -1243,4 +1279,5 @@ contract!(
     a_superseded_claim_cannot_overwrite_the_newer_result,
     location_update_keeps_the_id_and_replaces_the_subtree,
     totals_match_the_matching_entities,
+    a_result_written_while_stitching_is_not_overwritten,
 );

@@ -19,6 +19,8 @@ const LEASE_SECS: i64 = 180;
 const CONCURRENCY: usize = 16;
 /// Stitch queue entries handled per store call.
 const STITCH_BATCH: usize = 2500;
+/// Stitch batches in flight at once (see [`stitch_all`]).
+const STITCH_IN_FLIGHT: usize = 2;
 /// How often, and for how long, stitching runs while processing works through
 /// a backlog (see the loop in [`Engine::spawn`]).
 const STITCH_EVERY: Duration = Duration::from_secs(10);
@@ -137,25 +139,34 @@ async fn process_batch(
 }
 
 /// Stitches until the queue is empty or `budget` has passed; returns how many
-/// entities were stitched.
+/// entities were stitched. Two batches are in flight at once: a batch is read
+/// and composed without holding the write transaction, so on a database with
+/// one writer the other batch is written meanwhile.
 async fn stitch_all(store: &dyn CatalogStore, budget: Option<Duration>) -> anyhow::Result<usize> {
     let started = Instant::now();
     let mut total = 0;
+    let mut in_flight = futures::stream::FuturesUnordered::new();
+    let mut drained = false;
     loop {
-        let stitched = store.stitch_pending(STITCH_BATCH).await?;
-        total += stitched;
         let out_of_time = budget.is_some_and(|b| started.elapsed() >= b);
-        if stitched == 0 || out_of_time {
-            if total > 0 {
-                tracing::debug!(
-                    entities = total,
-                    stitch_ms = started.elapsed().as_millis() as u64,
-                    "stitched"
-                );
-            }
-            return Ok(total);
+        while !drained && !out_of_time && in_flight.len() < STITCH_IN_FLIGHT {
+            in_flight.push(store.stitch_pending(STITCH_BATCH));
         }
+        let Some(stitched) = in_flight.next().await else {
+            break;
+        };
+        let stitched = stitched?;
+        total += stitched;
+        drained |= stitched == 0;
     }
+    if total > 0 {
+        tracing::debug!(
+            entities = total,
+            stitch_ms = started.elapsed().as_millis() as u64,
+            "stitched"
+        );
+    }
+    Ok(total)
 }
 
 /// Processes and stitches until nothing is due (ignores
