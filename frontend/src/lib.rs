@@ -8,31 +8,34 @@ pub mod api;
 pub mod components;
 pub mod entity;
 pub mod pages;
+pub mod shell;
 
 use leptos::prelude::*;
 use leptos_router::{
-    components::{Route, Router, Routes, A},
+    components::{Route, Router, Routes},
     path,
 };
+use pages::pending::{self, PendingPage};
 use pages::{catalog::CatalogPage, entity::EntityPage, home::HomePage, not_found::NotFoundPage};
+use shell::Shell;
 
 #[component]
 pub fn App() -> impl IntoView {
     view! {
         <Router>
-            <header class="topbar">
-                <A href="/" attr:class="brand">"Greenroom"</A>
-                <nav aria-label="Main">
-                    <A href="/catalog">"Catalog"</A>
-                </nav>
-            </header>
-            <main id="main">
+            <Shell>
                 <Routes fallback=|| view! { <NotFoundPage /> }>
                     <Route path=path!("/") view=HomePage />
                     <Route path=path!("/catalog") view=CatalogPage />
                     <Route path=path!("/catalog/:namespace/:kind/:name") view=EntityPage />
+                    <Route path=path!("/catalog-import") view=|| view! { <PendingPage page=&pending::IMPORT /> } />
+                    <Route path=path!("/api-docs") view=|| view! { <PendingPage page=&pending::API_DOCS /> } />
+                    <Route path=path!("/docs") view=|| view! { <PendingPage page=&pending::DOCS /> } />
+                    <Route path=path!("/create") view=|| view! { <PendingPage page=&pending::CREATE /> } />
+                    <Route path=path!("/search") view=|| view! { <PendingPage page=&pending::SEARCH /> } />
+                    <Route path=path!("/settings") view=|| view! { <PendingPage page=&pending::SETTINGS /> } />
                 </Routes>
-            </main>
+            </Shell>
         </Router>
     }
 }

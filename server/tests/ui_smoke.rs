@@ -650,6 +650,66 @@ async fn unknown_route_shows_the_not_found_page() {
     assert_contains(&text, "(HTTP 404)", "missing entity");
 }
 
+/// The `<title>` text of a dumped page.
+fn document_title(dom: &str) -> String {
+    elements(dom, "title")
+        .first()
+        .map(|t| visible_text(t))
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_has_the_navigation_search_box_and_theme_switch() {
+    let Some(ui) = prerequisites("every_page_has_the_navigation_search_box_and_theme_switch")
+    else {
+        return;
+    };
+    let server = Server::start(ui.dist.clone()).await;
+    let dom = load_page(&ui.chromium, &server.url("/catalog")).await;
+    let nav = elements(&dom, "nav")
+        .into_iter()
+        .find(|n| n.contains(r#"aria-label="Main""#))
+        .expect("a main navigation");
+    let links: Vec<String> = elements(nav, "a").into_iter().map(visible_text).collect();
+    assert_eq!(
+        links,
+        ["Home", "Catalog", "APIs", "Docs", "Create", "Search", "Settings"],
+        "sidebar destinations in order"
+    );
+    let current: Vec<String> = elements(nav, "a")
+        .into_iter()
+        .filter(|a| a.contains(r#"aria-current="page""#))
+        .map(visible_text)
+        .collect();
+    assert_eq!(current, ["Catalog"], "only the current section is marked");
+    assert_eq!(document_title(&dom), "Software catalog · Greenroom");
+    // Controls a screen reader can name: the search field by its label, the
+    // theme switch by its text and pressed state.
+    assert!(
+        dom.contains(r#"<label for="portal-search""#) && dom.contains(r#"id="portal-search""#),
+        "the search box has a label"
+    );
+    assert_contains(&visible_text(&dom), "Search the portal", "search label");
+    let switch = elements(&dom, "button")
+        .into_iter()
+        .find(|b| b.contains("theme-switch"))
+        .expect("a theme switch");
+    assert_eq!(visible_text(switch), "Dark theme");
+    assert!(switch.contains("aria-pressed="), "{switch}");
+    // The document carries the theme the style sheet follows.
+    assert!(
+        dom.contains(r#"data-theme="light""#) || dom.contains(r#"data-theme="dark""#),
+        "no theme on the document"
+    );
+
+    // A destination that belongs to later work says so instead of a 404.
+    let dom = load_page(&ui.chromium, &server.url("/docs")).await;
+    let text = visible_text(&dom);
+    assert_contains(&text, "Not available yet.", "pending page");
+    assert!(!text.contains("Page not found"), "{text}");
+    assert_eq!(document_title(&dom), "Docs · Greenroom");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deep_link_reload_serves_the_app() {
     let Some(ui) = prerequisites("deep_link_reload_serves_the_app") else {

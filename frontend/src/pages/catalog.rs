@@ -5,6 +5,7 @@
 use crate::api::{self, encode_component, EntitiesPage, FacetCount};
 use crate::components::{load_view, ErrorBox};
 use crate::entity::EntitySummary;
+use crate::shell::page_title;
 use leptos::prelude::*;
 use leptos_router::{
     components::A,
@@ -34,6 +35,10 @@ pub fn CatalogPage() -> impl IntoView {
     let kind = Memo::new(move |_| query.with(|q| q.get("kind").filter(|k| !k.is_empty())));
     let cursor = Memo::new(move |_| query.with(|q| q.get("cursor").filter(|c| !c.is_empty())));
 
+    page_title(move || match kind.get() {
+        Some(kind) => format!("{kind} · Software catalog"),
+        None => "Software catalog".to_string(),
+    });
     let kinds = LocalResource::new(api::fetch_kinds);
     let page = LocalResource::new(move || api::fetch_entities(kind.get(), cursor.get()));
 

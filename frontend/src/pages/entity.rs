@@ -7,6 +7,7 @@ use crate::entity::{
     decode_param, external_links, namespace_of, object_fields, relation_groups, status_problems,
     tags, FieldValue,
 };
+use crate::shell::page_title;
 use greenroom_model::Entity;
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_params_map};
@@ -21,6 +22,7 @@ pub fn EntityPage() -> impl IntoView {
             (param("kind"), param("namespace"), param("name"))
         })
     });
+    page_title(move || target.with(|(_, _, name)| name.clone()));
     let entity = LocalResource::new(move || {
         let (kind, namespace, name) = target.get();
         api::fetch_entity(kind, namespace, name)

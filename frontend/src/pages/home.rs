@@ -1,8 +1,11 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use crate::shell::page_title;
+
 #[component]
 pub fn HomePage() -> impl IntoView {
+    page_title(|| "Home".to_string());
     view! {
         <section class="page home">
             <h1>"Welcome to Greenroom"</h1>

@@ -4,3 +4,4 @@ pub mod catalog;
 pub mod entity;
 pub mod home;
 pub mod not_found;
+pub mod pending;

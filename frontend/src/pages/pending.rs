@@ -1,0 +1,55 @@
+//! Destinations of the sidebar whose pages are not built yet: each says so
+//! plainly and points at what already works, instead of a blank page or a 404.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::shell::page_title;
+
+/// What a page that is not built yet will offer.
+pub struct Pending {
+    pub title: &'static str,
+    pub purpose: &'static str,
+}
+
+pub const API_DOCS: Pending = Pending {
+    title: "APIs",
+    purpose:
+        "browse the catalog's APIs and read their OpenAPI, AsyncAPI, gRPC and GraphQL definitions",
+};
+pub const DOCS: Pending = Pending {
+    title: "Docs",
+    purpose: "read the TechDocs of every documented entity",
+};
+pub const CREATE: Pending = Pending {
+    title: "Create",
+    purpose: "create new components from Software Templates",
+};
+pub const SEARCH: Pending = Pending {
+    title: "Search",
+    purpose: "search the catalog, docs and templates",
+};
+pub const SETTINGS: Pending = Pending {
+    title: "Settings",
+    purpose: "manage your profile, theme and API tokens",
+};
+pub const IMPORT: Pending = Pending {
+    title: "Register an existing component",
+    purpose: "register a catalog-info.yaml by its URL after a dry run",
+};
+
+#[component]
+pub fn PendingPage(page: &'static Pending) -> impl IntoView {
+    page_title(move || page.title.to_string());
+    view! {
+        <section class="page pending">
+            <h1>{page.title}</h1>
+            <p class="lead">"Not available yet."</p>
+            <p>
+                {format!("This page will let you {}. ", page.purpose)}
+                "Until then, the " <A href="/catalog">"software catalog"</A>
+                " lists every entity."
+            </p>
+        </section>
+    }
+}
