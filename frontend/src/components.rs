@@ -51,3 +51,13 @@ where
         Some(Err(error)) => view! { <ErrorBox error=error /> }.into_any(),
     }
 }
+
+/// A table's header row: one column header per name.
+#[component]
+pub fn HeaderRow(columns: &'static [&'static str]) -> impl IntoView {
+    view! {
+        <thead>
+            <tr>{columns.iter().map(|c| view! { <th scope="col">{*c}</th> }).collect_view()}</tr>
+        </thead>
+    }
+}

@@ -16,6 +16,7 @@ use leptos_router::{
     path,
 };
 use pages::pending::{self, PendingPage};
+use pages::validate::ValidatePage;
 use pages::{catalog::CatalogPage, entity::EntityPage, home::HomePage, not_found::NotFoundPage};
 use shell::Shell;
 
@@ -29,6 +30,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/catalog") view=CatalogPage />
                     <Route path=path!("/catalog/:namespace/:kind/:name") view=EntityPage />
                     <Route path=path!("/catalog-import") view=|| view! { <PendingPage page=&pending::IMPORT /> } />
+                    <Route path=path!("/catalog-import/validate") view=ValidatePage />
                     <Route path=path!("/api-docs") view=|| view! { <PendingPage page=&pending::API_DOCS /> } />
                     <Route path=path!("/docs") view=|| view! { <PendingPage page=&pending::DOCS /> } />
                     <Route path=path!("/create") view=|| view! { <PendingPage page=&pending::CREATE /> } />

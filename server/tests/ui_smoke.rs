@@ -708,6 +708,22 @@ async fn every_page_has_the_navigation_search_box_and_theme_switch() {
     assert_contains(&text, "Not available yet.", "pending page");
     assert!(!text.contains("Page not found"), "{text}");
     assert_eq!(document_title(&dom), "Docs · Greenroom");
+
+    // The validator page offers a labelled editor holding an example, and a button.
+    let dom = load_page(&ui.chromium, &server.url("/catalog-import/validate")).await;
+    assert_eq!(
+        document_title(&dom),
+        "Validate catalog-info.yaml · Greenroom"
+    );
+    assert!(
+        dom.contains(r#"<label for="descriptor""#) && dom.contains(r#"id="descriptor""#),
+        "the editor has a label"
+    );
+    let buttons: Vec<String> = elements(&dom, "button")
+        .into_iter()
+        .map(visible_text)
+        .collect();
+    assert!(buttons.iter().any(|b| b == "Validate"), "{buttons:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

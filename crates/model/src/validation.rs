@@ -6,8 +6,6 @@
 
 use crate::entity_ref::{EntityRef, DEFAULT_NAMESPACE};
 use crate::Entity;
-use once_cell::sync::Lazy;
-use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -278,12 +276,59 @@ fn check_envelope(raw: &Value) -> Vec<ValidationError> {
 // Field formats (FieldFormatEntityPolicy / makeValidator)
 // ---------------------------------------------------------------------------
 
-static OBJECT_NAME: Lazy<Regex> =
-    Lazy::new(|| Regex::new(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$").unwrap());
-static DNS_LABEL: Lazy<Regex> = Lazy::new(|| Regex::new(r"^[a-z0-9]+(?:-+[a-z0-9]+)*$").unwrap());
-static KIND: Lazy<Regex> = Lazy::new(|| Regex::new(r"^[a-zA-Z][a-z0-9A-Z]*$").unwrap());
-static API_VERSION_SUFFIX: Lazy<Regex> = Lazy::new(|| Regex::new(r"^[a-z0-9A-Z]+$").unwrap());
-static TAG: Lazy<Regex> = Lazy::new(|| Regex::new(r"^[a-z0-9:+#]+(-[a-z0-9:+#]+)*$").unwrap());
+// The formats are plain ASCII patterns, checked by hand rather than with
+// regexes: the model is also compiled into the web UI, where a regex engine
+// with its Unicode tables would add hundreds of kilobytes to the download.
+// Each function states the pattern it implements (Backstage's makeValidator).
+
+/// `^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$`
+fn matches_object_name(s: &str) -> bool {
+    let b = s.as_bytes();
+    match (b.first(), b.last()) {
+        (Some(first), Some(last)) => {
+            first.is_ascii_alphanumeric()
+                && last.is_ascii_alphanumeric()
+                && b.iter()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+        }
+        _ => false,
+    }
+}
+
+/// `^[a-z0-9]+(?:-+[a-z0-9]+)*$`
+fn matches_dns_label(s: &str) -> bool {
+    let lower_alnum = |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit();
+    let b = s.as_bytes();
+    match (b.first(), b.last()) {
+        (Some(first), Some(last)) => {
+            lower_alnum(first)
+                && lower_alnum(last)
+                && b.iter().all(|c| lower_alnum(c) || *c == b'-')
+        }
+        _ => false,
+    }
+}
+
+/// `^[a-zA-Z][a-z0-9A-Z]*$`
+fn matches_kind(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.first().is_some_and(u8::is_ascii_alphabetic) && b.iter().all(u8::is_ascii_alphanumeric)
+}
+
+/// `^[a-z0-9A-Z]+$`
+fn matches_api_version_suffix(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|c| c.is_ascii_alphanumeric())
+}
+
+/// `^[a-z0-9:+#]+(-[a-z0-9:+#]+)*$`
+fn matches_tag(s: &str) -> bool {
+    s.split('-').all(|part| {
+        !part.is_empty()
+            && part.bytes().all(|c| {
+                c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b':' | b'+' | b'#')
+            })
+    })
+}
 
 fn len_between(s: &str, min: usize, max: usize) -> bool {
     let n = s.chars().count();
@@ -291,11 +336,11 @@ fn len_between(s: &str, min: usize, max: usize) -> bool {
 }
 
 pub fn is_valid_object_name(s: &str) -> bool {
-    len_between(s, 1, 63) && OBJECT_NAME.is_match(s)
+    len_between(s, 1, 63) && matches_object_name(s)
 }
 
 pub fn is_valid_dns_label(s: &str) -> bool {
-    len_between(s, 1, 63) && DNS_LABEL.is_match(s)
+    len_between(s, 1, 63) && matches_dns_label(s)
 }
 
 pub fn is_valid_dns_subdomain(s: &str) -> bool {
@@ -303,7 +348,7 @@ pub fn is_valid_dns_subdomain(s: &str) -> bool {
 }
 
 pub fn is_valid_kind(s: &str) -> bool {
-    len_between(s, 1, 63) && KIND.is_match(s)
+    len_between(s, 1, 63) && matches_kind(s)
 }
 
 /// `[prefix/]suffix` with at most one separator.
@@ -322,7 +367,7 @@ fn is_valid_prefix_and_or_suffix(
 
 pub fn is_valid_api_version(s: &str) -> bool {
     is_valid_prefix_and_or_suffix(s, is_valid_dns_subdomain, |n| {
-        len_between(n, 1, 63) && API_VERSION_SUFFIX.is_match(n)
+        len_between(n, 1, 63) && matches_api_version_suffix(n)
     })
 }
 
@@ -336,7 +381,7 @@ pub fn is_valid_label_value(s: &str) -> bool {
 }
 
 pub fn is_valid_tag(s: &str) -> bool {
-    len_between(s, 1, 63) && TAG.is_match(s)
+    len_between(s, 1, 63) && matches_tag(s)
 }
 
 pub fn is_valid_url(s: &str) -> bool {
@@ -746,3 +791,62 @@ fn check_steps(c: &mut SchemaCheck<'_>, v: &Value) {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod format_pattern_tests {
+    use super::*;
+
+    /// Every string up to four characters over an alphabet with each class
+    /// the patterns distinguish, plus longer samples.
+    fn corpus() -> Vec<String> {
+        let alphabet = ['a', 'Z', '7', '-', '_', '.', ':', '+', '#', '/', ' ', 'é'];
+        let mut out = vec![String::new()];
+        let mut frontier = vec![String::new()];
+        for _ in 0..4 {
+            let mut next = Vec::new();
+            for s in &frontier {
+                for c in alphabet {
+                    next.push(format!("{s}{c}"));
+                }
+            }
+            out.extend(next.iter().cloned());
+            frontier = next;
+        }
+        out.extend(
+            [
+                "payments-service",
+                "team--a",
+                "a.b_c-d",
+                "-x",
+                "x-",
+                "c++",
+                "node#js",
+                "Payments Service!",
+            ]
+            .map(String::from),
+        );
+        out
+    }
+
+    #[test]
+    fn hand_written_checks_match_backstages_patterns() {
+        type Check = fn(&str) -> bool;
+        let cases: [(&str, Check); 5] = [
+            (
+                r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$",
+                matches_object_name,
+            ),
+            (r"^[a-z0-9]+(?:-+[a-z0-9]+)*$", matches_dns_label),
+            (r"^[a-zA-Z][a-z0-9A-Z]*$", matches_kind),
+            (r"^[a-z0-9A-Z]+$", matches_api_version_suffix),
+            (r"^[a-z0-9:+#]+(-[a-z0-9:+#]+)*$", matches_tag),
+        ];
+        let corpus = corpus();
+        for (pattern, check) in cases {
+            let re = regex::Regex::new(pattern).unwrap();
+            for s in &corpus {
+                assert_eq!(check(s), re.is_match(s), "pattern {pattern} on {s:?}");
+            }
+        }
+    }
+}

@@ -3,7 +3,7 @@
 //! shared links show the same page.
 
 use crate::api::{self, encode_component, EntitiesPage, FacetCount};
-use crate::components::{load_view, ErrorBox};
+use crate::components::{load_view, ErrorBox, HeaderRow};
 use crate::entity::EntitySummary;
 use crate::shell::page_title;
 use leptos::prelude::*;
@@ -118,16 +118,7 @@ fn EntityTable(page: EntitiesPage, kind: Option<String>) -> impl IntoView {
         <p class="muted summary">{format!("Showing {count} of {total} entities")}</p>
         <div class="table-wrap">
             <table class="entities">
-                <thead>
-                    <tr>
-                        <th scope="col">"Name"</th>
-                        <th scope="col">"Kind"</th>
-                        <th scope="col">"Type"</th>
-                        <th scope="col">"Owner"</th>
-                        <th scope="col">"Lifecycle"</th>
-                        <th scope="col">"Description"</th>
-                    </tr>
-                </thead>
+                <HeaderRow columns=&["Name", "Kind", "Type", "Owner", "Lifecycle", "Description"] />
                 <tbody>
                     {rows.into_iter().map(|row| view! { <EntityRow row=row /> }).collect_view()}
                 </tbody>

@@ -16,6 +16,10 @@ pub fn HomePage() -> impl IntoView {
                     <p>"Browse components, APIs, systems, groups and users, filtered by kind."</p>
                 </li>
                 <li class="card">
+                    <h2><A href="/catalog-import/validate">"Validate catalog-info.yaml"</A></h2>
+                    <p>"Paste a descriptor and see every problem with its line and field before you register it."</p>
+                </li>
+                <li class="card">
                     <h2><a href="/api/catalog/entities/by-query?limit=20">"Catalog API"</a></h2>
                     <p>"The Backstage-compatible REST API under " <code>"/api/catalog"</code> "."</p>
                 </li>

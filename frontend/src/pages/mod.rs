@@ -5,3 +5,4 @@ pub mod entity;
 pub mod home;
 pub mod not_found;
 pub mod pending;
+pub mod validate;

@@ -48,7 +48,8 @@ pub fn PendingPage(page: &'static Pending) -> impl IntoView {
             <p>
                 {format!("This page will let you {}. ", page.purpose)}
                 "Until then, the " <A href="/catalog">"software catalog"</A>
-                " lists every entity."
+                " lists every entity, and you can "
+                <A href="/catalog-import/validate">"validate a catalog-info.yaml"</A> "."
             </p>
         </section>
     }
