@@ -117,9 +117,10 @@ fn SearchBox() -> impl IntoView {
     }
 }
 
-/// Light or dark. Without a stored choice the system setting applies; a
-/// choice is kept in the browser (localStorage) and set as `data-theme` on
-/// the document element, which the style sheet follows.
+/// Light or dark, as `data-theme` on the document element, which the style
+/// sheet follows. index.html sets it at load (stored choice, else the system
+/// setting); the switch changes it and keeps the choice in localStorage under
+/// the key index.html reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Theme {
     Light,
@@ -151,22 +152,15 @@ impl Theme {
         }
     }
 
-    /// The stored choice, else the system's preference.
+    /// The theme index.html put on the document before the first paint
+    /// (the stored choice, else the system's preference): one place decides.
     fn current() -> Theme {
-        let window = web_sys::window();
-        let stored = window
-            .as_ref()
-            .and_then(|w| w.local_storage().ok().flatten())
-            .and_then(|s| s.get_item(Self::STORAGE_KEY).ok().flatten())
-            .and_then(|v| Theme::parse(&v));
-        let system_dark = window
-            .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
-            .is_some_and(|m| m.matches());
-        stored.unwrap_or(if system_dark {
-            Theme::Dark
-        } else {
-            Theme::Light
-        })
+        web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+            .and_then(|root| root.get_attribute("data-theme"))
+            .and_then(|v| Theme::parse(&v))
+            .unwrap_or(Theme::Light)
     }
 
     fn apply(self) {
