@@ -21,7 +21,7 @@ use crate::stats::{read_cpu_secs, read_status_kb, read_write_bytes, LatencySumma
 
 /// Kinds the generator emits; the stitched count is taken over these so the
 /// Location entities the server adds for locations are not counted.
-const GENERATED_KINDS: &[&str] = &[
+pub const GENERATED_KINDS: &[&str] = &[
     "Group",
     "User",
     "Domain",
@@ -144,7 +144,7 @@ pub async fn run(opts: &Options) -> anyhow::Result<Vec<Row>> {
     Ok(rows)
 }
 
-fn database_label(database: &BenchDatabase) -> String {
+pub fn database_label(database: &BenchDatabase) -> String {
     match database {
         BenchDatabase::Sqlite { .. } => "SQLite (file)".into(),
         BenchDatabase::Postgres { .. } => "PostgreSQL (fresh database)".into(),
@@ -268,7 +268,7 @@ async fn measure_running(
 /// Polls the stitched count until it reaches `expected`; returns the time
 /// of the first HTTP answer and the time all entities were stitched, both
 /// since the server was spawned.
-async fn wait_until_stitched(
+pub async fn wait_until_stitched(
     api: &Api,
     server: &mut ServerProcess,
     expected: usize,

@@ -2,6 +2,7 @@
 //! dies with the benchmark: `kill_on_drop` covers early returns and panics,
 //! [`ServerProcess::stop`] the normal path.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
@@ -33,6 +34,18 @@ impl ServerProcess {
         workdir: &Path,
         log_file: &Path,
     ) -> anyhow::Result<Self> {
+        Self::start_with_env(bin, config, workdir, log_file, &[])
+    }
+
+    /// [`ServerProcess::start`] with extra environment variables for the
+    /// server (such as `GREENROOM_DIST_DIR`).
+    pub fn start_with_env(
+        bin: &Path,
+        config: &Path,
+        workdir: &Path,
+        log_file: &Path,
+        env: &[(&str, &OsStr)],
+    ) -> anyhow::Result<Self> {
         let log = std::fs::File::create(log_file)
             .with_context(|| format!("cannot create server log {}", log_file.display()))?;
         let log_err = log.try_clone()?;
@@ -48,6 +61,7 @@ impl ServerProcess {
         if std::env::var_os("RUST_LOG").is_none() {
             command.env("RUST_LOG", "warn");
         }
+        command.envs(env.iter().copied());
         let child = command
             .spawn()
             .with_context(|| format!("cannot start server binary {}", bin.display()))?;
@@ -142,6 +156,30 @@ mod tests {
         let err = err.expect("the fake server should have exited");
         assert!(err.contains("exit status: 3"), "{err}");
         assert!(err.contains("bad config: cfg.yaml"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn extra_environment_reaches_the_server() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("env-server.sh");
+        std::fs::write(&script, "#!/bin/sh\necho \"dist=$GREENROOM_DIST_DIR\"\n").unwrap();
+        make_executable(&script);
+        let log = dir.path().join("server.log");
+        let mut server = ServerProcess::start_with_env(
+            &script,
+            Path::new("cfg.yaml"),
+            dir.path(),
+            &log,
+            &[("GREENROOM_DIST_DIR", OsStr::new("/srv/ui"))],
+        )
+        .unwrap();
+        for _ in 0..100 {
+            if server.exited().unwrap().is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(log_tail(&log, 1), "dist=/srv/ui");
     }
 
     #[tokio::test]

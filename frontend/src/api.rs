@@ -5,13 +5,10 @@
 
 use greenroom_model::Entity;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-use serde::{de::DeserializeOwned, Deserialize};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use std::{collections::BTreeMap, fmt};
 
-/// How many entities one catalog page asks for.
-pub const PAGE_SIZE: u32 = 50;
-
-const CATALOG_API: &str = "/api/catalog";
+pub const CATALOG_API: &str = "/api/catalog";
 
 /// Everything except RFC 3986 unreserved characters is escaped, so a value can
 /// never break out of its query parameter or path segment.
@@ -53,26 +50,6 @@ pub struct FacetsResponse {
 pub struct FacetCount {
     pub value: String,
     pub count: u64,
-}
-
-/// `/entities/by-query` for one page. A cursor already encodes the filter and
-/// order of the listing it came from, so it is sent on its own.
-pub fn entities_url(kind: Option<&str>, cursor: Option<&str>) -> String {
-    let mut url = format!("{CATALOG_API}/entities/by-query?limit={PAGE_SIZE}");
-    match cursor {
-        Some(cursor) => {
-            url.push_str("&cursor=");
-            url.push_str(&encode_component(cursor));
-        }
-        None => {
-            url.push_str("&orderField=metadata.name,asc");
-            if let Some(kind) = kind {
-                url.push_str("&filter=");
-                url.push_str(&encode_component(&format!("kind={kind}")));
-            }
-        }
-    }
-    url
 }
 
 /// `/entity-facets` for one facet key, e.g. `kind`.
@@ -151,6 +128,27 @@ pub async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, ApiError> {
         .send()
         .await
         .map_err(|e| ApiError::Network(e.to_string()))?;
+    decode_response(response).await
+}
+
+/// POSTs `body` as JSON to `url` and decodes the JSON answer.
+pub async fn post_json<B: Serialize, T: DeserializeOwned>(
+    url: &str,
+    body: &B,
+) -> Result<T, ApiError> {
+    let response = gloo_net::http::Request::post(url)
+        .header("Accept", "application/json")
+        .json(body)
+        .map_err(|e| ApiError::Decode(e.to_string()))?
+        .send()
+        .await
+        .map_err(|e| ApiError::Network(e.to_string()))?;
+    decode_response(response).await
+}
+
+async fn decode_response<T: DeserializeOwned>(
+    response: gloo_net::http::Response,
+) -> Result<T, ApiError> {
     if !response.ok() {
         let body = response.text().await.unwrap_or_default();
         return Err(ApiError::from_response(response.status(), &body));
@@ -161,19 +159,33 @@ pub async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, ApiError> {
         .map_err(|e| ApiError::Decode(e.to_string()))
 }
 
-pub async fn fetch_entities(
-    kind: Option<String>,
-    cursor: Option<String>,
-) -> Result<EntitiesPage, ApiError> {
-    get_json(&entities_url(kind.as_deref(), cursor.as_deref())).await
+/// The values of several facets, with counts, from one `/entity-facets` request.
+pub async fn fetch_facets(url: String) -> Result<BTreeMap<String, Vec<FacetCount>>, ApiError> {
+    let response: FacetsResponse = get_json(&url).await?;
+    Ok(response.facets)
 }
 
-/// The distinct kinds in the catalog, with counts, in alphabetical order.
-pub async fn fetch_kinds() -> Result<Vec<FacetCount>, ApiError> {
-    let mut response: FacetsResponse = get_json(&facet_url("kind")).await?;
-    let mut kinds = response.facets.remove("kind").unwrap_or_default();
-    kinds.sort_by_key(|facet| facet.value.to_lowercase());
-    Ok(kinds)
+/// `POST /entities/by-refs`: the entities for `refs`, in the same order, `None`
+/// where a ref names no entity.
+pub async fn fetch_by_refs(refs: Vec<String>) -> Result<Vec<Option<Entity>>, ApiError> {
+    #[derive(Serialize)]
+    struct Body {
+        #[serde(rename = "entityRefs")]
+        entity_refs: Vec<String>,
+    }
+    #[derive(Deserialize)]
+    struct Items {
+        items: Vec<Option<Entity>>,
+    }
+    if refs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let items: Items = post_json(
+        &format!("{CATALOG_API}/entities/by-refs"),
+        &Body { entity_refs: refs },
+    )
+    .await?;
+    Ok(items.items)
 }
 
 pub async fn fetch_entity(
@@ -187,35 +199,6 @@ pub async fn fetch_entity(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn first_page_is_ordered_by_name_and_filtered_by_kind() {
-        assert_eq!(
-            entities_url(None, None),
-            "/api/catalog/entities/by-query?limit=50&orderField=metadata.name,asc"
-        );
-        assert_eq!(
-            entities_url(Some("Component"), None),
-            "/api/catalog/entities/by-query?limit=50&orderField=metadata.name,asc&filter=kind%3DComponent"
-        );
-    }
-
-    #[test]
-    fn later_pages_send_only_the_cursor() {
-        assert_eq!(
-            entities_url(Some("Component"), Some("eyJ+a/b=~")),
-            "/api/catalog/entities/by-query?limit=50&cursor=eyJ%2Ba%2Fb%3D~"
-        );
-    }
-
-    #[test]
-    fn kind_values_cannot_inject_parameters() {
-        let url = entities_url(Some("x&filter=kind=group"), None);
-        assert!(
-            url.ends_with("&filter=kind%3Dx%26filter%3Dkind%3Dgroup"),
-            "{url}"
-        );
-    }
 
     #[test]
     fn facet_and_by_name_urls() {

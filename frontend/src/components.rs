@@ -61,3 +61,63 @@ pub fn HeaderRow(columns: &'static [&'static str]) -> impl IntoView {
         </thead>
     }
 }
+
+/// Records a `performance.mark(name)` the first time it is called with that
+/// name in this page load, so a benchmark can read when something first showed
+/// (`performance.getEntriesByName(name)`) without guessing from outside.
+pub fn mark_once(name: &str) {
+    let Some(performance) = web_sys::window().and_then(|w| w.performance()) else {
+        return;
+    };
+    if performance.get_entries_by_name(name).length() == 0 {
+        let _ = performance.mark(name);
+    }
+}
+
+/// A compact table of entities (name, kind, type, owner, lifecycle,
+/// description), for lists inside a page: dependencies, members, owned entities.
+#[component]
+pub fn SummaryTable(
+    entities: Vec<greenroom_model::Entity>,
+    #[prop(into)] caption: String,
+) -> impl IntoView {
+    use crate::entity::EntitySummary;
+    let rows = entities
+        .iter()
+        .map(|entity| view! { <SummaryRow row=EntitySummary::of(entity) /> })
+        .collect_view();
+    view! {
+        <div class="table-wrap">
+            <table class="entities compact">
+                <caption class="visually-hidden">{caption}</caption>
+                <HeaderRow columns=&["Name", "Kind", "Type", "Owner", "Lifecycle", "Description"] />
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+}
+
+/// One entity as a table row: name (linked), kind, type, owner (linked),
+/// lifecycle, description.
+#[component]
+pub fn SummaryRow(row: crate::entity::EntitySummary) -> impl IntoView {
+    use leptos_router::components::A;
+    let name = match row.href {
+        Some(href) => view! { <A href=href>{row.display_name}</A> }.into_any(),
+        None => view! { <span>{row.display_name}</span> }.into_any(),
+    };
+    let owner = match row.owner {
+        Some(link) => view! { <A href=link.href>{link.label}</A> }.into_any(),
+        None => view! { <span>{row.owner_text}</span> }.into_any(),
+    };
+    view! {
+        <tr>
+            <td class="name">{name}</td>
+            <td>{row.kind}</td>
+            <td>{row.spec_type}</td>
+            <td>{owner}</td>
+            <td>{row.lifecycle}</td>
+            <td class="description">{row.description}</td>
+        </tr>
+    }
+}

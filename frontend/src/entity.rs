@@ -55,13 +55,18 @@ pub struct EntityLink {
 }
 
 impl EntityLink {
-    fn to(entity_ref: &EntityRef) -> Self {
+    pub fn to(entity_ref: &EntityRef) -> Self {
         EntityLink {
             label: humanize_ref(entity_ref),
             href: entity_path(entity_ref),
         }
     }
 }
+
+/// The fields an [`EntitySummary`] reads: list requests ask only for these
+/// (`fields=`), which keeps a page of rows a few kilobytes.
+pub const SUMMARY_FIELDS: &str = "kind,metadata.name,metadata.namespace,metadata.title,\
+metadata.description,spec.type,spec.owner,spec.lifecycle";
 
 /// One row of the catalog table.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -265,6 +270,75 @@ pub fn tags(entity: &Entity) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// Links from the location annotations: the source (`backstage.io/source-location`,
+/// else the managed-by location), a view and an edit URL. Only `url:` locations
+/// and web addresses become links (a `file:` location has nowhere to go).
+pub fn location_links(entity: &Entity) -> Vec<ExternalLink> {
+    let annotation = |key: &str| {
+        entity
+            .get("metadata")
+            .and_then(|m| m.get("annotations"))
+            .and_then(|a| a.get(key))
+            .and_then(Value::as_str)
+    };
+    let web = |target: &str| {
+        let url = target.strip_prefix("url:").unwrap_or(target);
+        (url.starts_with("https://") || url.starts_with("http://")).then(|| url.to_string())
+    };
+    let mut links = Vec::new();
+    let source = annotation("backstage.io/source-location")
+        .or_else(|| annotation("backstage.io/managed-by-location"))
+        .and_then(web);
+    if let Some(url) = source {
+        links.push(ExternalLink {
+            title: "View source".into(),
+            url,
+        });
+    }
+    for (key, title) in [
+        ("backstage.io/view-url", "View"),
+        ("backstage.io/edit-url", "Edit"),
+    ] {
+        if let Some(url) = annotation(key).and_then(web) {
+            links.push(ExternalLink {
+                title: title.into(),
+                url,
+            });
+        }
+    }
+    links
+}
+
+/// The entity a spec field refers to (`spec.owner`, `spec.system`, ...), linked,
+/// with the kind Backstage assumes when the reference leaves it out.
+pub fn spec_ref_link(entity: &Entity, field: &str, default_kind: &str) -> Option<EntityLink> {
+    let target = entity_str(entity, "spec", field)?;
+    EntityRef::parse(target, Some(default_kind), namespace_of(entity))
+        .ok()
+        .map(|r| EntityLink::to(&r))
+}
+
+/// The relations of the given types, as refs (targets that do not parse are skipped).
+pub fn relation_targets(entity: &Entity, types: &[&str]) -> Vec<(String, EntityRef)> {
+    entity
+        .get("relations")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|relation| {
+            let kind = str_at(relation, &["type"])?;
+            if !types.iter().any(|t| t.eq_ignore_ascii_case(kind)) {
+                return None;
+            }
+            let target =
+                EntityRef::parse(str_at(relation, &["targetRef"])?, None, DEFAULT_NAMESPACE)
+                    .ok()?;
+            Some((kind.to_string(), target))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -474,5 +548,55 @@ mod tests {
     fn tags_are_read() {
         assert_eq!(tags(&petstore()), ["java", "web"]);
         assert!(tags(&entity(json!({"metadata": {}}))).is_empty());
+    }
+
+    #[test]
+    fn location_links_come_from_url_annotations_only() {
+        let with = |annotations: Value| {
+            entity(
+                json!({"kind": "Component", "metadata": {"name": "x", "annotations": annotations}}),
+            )
+        };
+        let links = location_links(&with(json!({
+            "backstage.io/managed-by-location": "url:https://git.example.com/org/x/blob/main/catalog-info.yaml",
+            "backstage.io/source-location": "url:https://git.example.com/org/x/tree/main/",
+            "backstage.io/edit-url": "https://git.example.com/org/x/edit/main/catalog-info.yaml",
+            "backstage.io/view-url": "javascript:alert(1)"
+        })));
+        assert_eq!(
+            links,
+            vec![
+                ExternalLink {
+                    title: "View source".into(),
+                    url: "https://git.example.com/org/x/tree/main/".into()
+                },
+                ExternalLink {
+                    title: "Edit".into(),
+                    url: "https://git.example.com/org/x/edit/main/catalog-info.yaml".into()
+                },
+            ]
+        );
+        let file = location_links(&with(
+            json!({"backstage.io/managed-by-location": "file:/srv/catalog.yaml"}),
+        ));
+        assert!(file.is_empty());
+    }
+
+    #[test]
+    fn spec_refs_take_the_default_kind_and_the_entity_namespace() {
+        let owner = spec_ref_link(&petstore(), "owner", "Group").unwrap();
+        assert_eq!(owner.href, "/catalog/shop/group/team-a");
+        let system = spec_ref_link(&petstore(), "system", "System").unwrap();
+        // Labels keep the namespace as written; addresses are lower case.
+        assert_eq!(system.label, "system:Shop/zoo");
+        assert_eq!(system.href, "/catalog/shop/system/zoo");
+        assert_eq!(spec_ref_link(&petstore(), "domain", "Domain"), None);
+    }
+
+    #[test]
+    fn relation_targets_filter_by_type() {
+        let deps = relation_targets(&petstore(), &["dependsOn"]);
+        assert_eq!(deps.len(), 2);
+        assert!(deps.iter().all(|(t, _)| t == "dependsOn"));
     }
 }

@@ -5,16 +5,23 @@
 //! serves that directory.
 
 pub mod api;
+pub mod apidef;
+pub mod catalog_query;
 pub mod components;
 pub mod entity;
+pub mod graph;
 pub mod pages;
+pub mod prefs;
 pub mod shell;
+pub mod yaml;
 
 use leptos::prelude::*;
 use leptos_router::{
     components::{Route, Router, Routes},
     path,
 };
+use pages::apis::ApisPage;
+use pages::import::ImportPage;
 use pages::pending::{self, PendingPage};
 use pages::validate::ValidatePage;
 use pages::{catalog::CatalogPage, entity::EntityPage, home::HomePage, not_found::NotFoundPage};
@@ -29,9 +36,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=HomePage />
                     <Route path=path!("/catalog") view=CatalogPage />
                     <Route path=path!("/catalog/:namespace/:kind/:name") view=EntityPage />
-                    <Route path=path!("/catalog-import") view=|| view! { <PendingPage page=&pending::IMPORT /> } />
+                    <Route path=path!("/catalog-import") view=ImportPage />
                     <Route path=path!("/catalog-import/validate") view=ValidatePage />
-                    <Route path=path!("/api-docs") view=|| view! { <PendingPage page=&pending::API_DOCS /> } />
+                    <Route path=path!("/api-docs") view=ApisPage />
                     <Route path=path!("/docs") view=|| view! { <PendingPage page=&pending::DOCS /> } />
                     <Route path=path!("/create") view=|| view! { <PendingPage page=&pending::CREATE /> } />
                     <Route path=path!("/search") view=|| view! { <PendingPage page=&pending::SEARCH /> } />

@@ -50,12 +50,26 @@ pub fn search_path(term: &str) -> String {
 #[component]
 pub fn Shell(children: Children) -> impl IntoView {
     view! {
-        <a class="skip-link" href="#main">"Skip to content"</a>
+        <a class="skip-link" href="#main" on:click=skip_to_content>"Skip to content"</a>
         <div class="shell">
             <TopBar />
             <Sidebar />
             <main id="main" tabindex="-1">{children()}</main>
         </div>
+    }
+}
+
+/// The router would treat `#main` as a navigation and leave the focus on the
+/// link; a skip link must move the keyboard focus into the content.
+fn skip_to_content(event: web_sys::MouseEvent) {
+    use wasm_bindgen::JsCast;
+    event.prevent_default();
+    let main = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("main"))
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+    if let Some(main) = main {
+        let _ = main.focus();
     }
 }
 

@@ -137,7 +137,12 @@ impl App {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}/api/catalog", listener.local_addr().unwrap());
         let shutdown = CancellationToken::new();
-        let server = tokio::spawn(greenroom::run(state, listener, shutdown.clone()));
+        let server = tokio::spawn(greenroom::run(
+            state,
+            listener,
+            shutdown.clone(),
+            std::path::PathBuf::from("dist"),
+        ));
         Self {
             base,
             client: reqwest::Client::new(),

@@ -1,27 +1,96 @@
-//! `/catalog/:namespace/:kind/:name`: one entity's metadata, spec and relations,
-//! with its processing errors (`status.items`) shown first.
+//! `/catalog/:namespace/:kind/:name`: one entity, in tabs (`?tab=...` keeps
+//! the tab in the address): Overview, Relations (graph), Dependencies and APIs,
+//! Children (Systems, Domains, Groups, Users), Definition (APIs) and Raw.
+//! Processing errors (`status.items`) show above every tab.
 
 use crate::api;
 use crate::components::load_view;
-use crate::entity::{
-    decode_param, external_links, namespace_of, object_fields, relation_groups, status_problems,
-    tags, FieldValue,
-};
+use crate::entity::{decode_param, humanize_ref, namespace_of, status_problems};
+use crate::pages::api_definition::ApiDefinition;
+use crate::pages::entity_graph::RelationsGraph;
+use crate::pages::entity_lists::{ChildrenTab, DependenciesTab};
+use crate::pages::entity_overview::Overview;
+use crate::prefs::{self, SavedEntity};
 use crate::shell::page_title;
-use greenroom_model::Entity;
+use greenroom_model::{Entity, EntityRef};
 use leptos::prelude::*;
-use leptos_router::{components::A, hooks::use_params_map};
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use serde_json::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Overview,
+    Relations,
+    Dependencies,
+    Children,
+    Definition,
+    Raw,
+}
+
+impl Tab {
+    const ALL: [Tab; 6] = [
+        Tab::Overview,
+        Tab::Relations,
+        Tab::Dependencies,
+        Tab::Children,
+        Tab::Definition,
+        Tab::Raw,
+    ];
+
+    fn param(self) -> &'static str {
+        match self {
+            Tab::Overview => "overview",
+            Tab::Relations => "relations",
+            Tab::Dependencies => "dependencies",
+            Tab::Children => "children",
+            Tab::Definition => "definition",
+            Tab::Raw => "raw",
+        }
+    }
+
+    /// The tab's name on an entity of `kind`, or `None` when the kind has no such tab.
+    fn label(self, kind: &str) -> Option<&'static str> {
+        let kind = kind.to_ascii_lowercase();
+        match self {
+            Tab::Overview => Some("Overview"),
+            Tab::Relations => Some("Relations"),
+            Tab::Dependencies => match kind.as_str() {
+                "component" | "system" => Some("Dependencies and APIs"),
+                "api" => Some("Providers and consumers"),
+                "resource" => Some("Dependencies"),
+                _ => None,
+            },
+            Tab::Children => match kind.as_str() {
+                "system" => Some("Parts"),
+                "domain" => Some("Systems"),
+                "group" => Some("Members and ownership"),
+                "user" => Some("Groups and ownership"),
+                _ => None,
+            },
+            Tab::Definition => (kind == "api").then_some("Definition"),
+            Tab::Raw => Some("Raw"),
+        }
+    }
+
+    fn from_param(param: Option<&str>) -> Tab {
+        Tab::ALL
+            .into_iter()
+            .find(|t| Some(t.param()) == param)
+            .unwrap_or(Tab::Overview)
+    }
+}
 
 #[component]
 pub fn EntityPage() -> impl IntoView {
     let params = use_params_map();
+    let query = use_query_map();
     let target = Memo::new(move |_| {
         params.with(|p| {
             let param = |key: &str| decode_param(&p.get(key).unwrap_or_default());
             (param("kind"), param("namespace"), param("name"))
         })
     });
+    let tab = Memo::new(move |_| query.with(|q| Tab::from_param(q.get("tab").as_deref())));
     page_title(move || target.with(|(_, _, name)| name.clone()));
     let entity = LocalResource::new(move || {
         let (kind, namespace, name) = target.get();
@@ -32,58 +101,95 @@ pub fn EntityPage() -> impl IntoView {
             <nav class="breadcrumbs" aria-label="Breadcrumbs">
                 <a href="/catalog">"Catalog"</a>
             </nav>
-            {load_view(entity, "entity", |entity| view! { <EntityDetails entity=entity /> })}
+            {load_view(entity, "entity", move |entity| view! { <EntityView entity=entity tab=tab /> })}
         </section>
     }
 }
 
+fn text_of(entity: &Entity, section: &str, key: &str) -> String {
+    entity
+        .get(section)
+        .and_then(|s| s.get(key))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
 #[component]
-fn EntityDetails(entity: Entity) -> impl IntoView {
-    let metadata = entity.get("metadata").cloned().unwrap_or(Value::Null);
-    let text = |key: &str| {
-        metadata
-            .get(key)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string()
-    };
-    let name = text("name");
-    let title = Some(text("title"))
+fn EntityView(entity: Entity, tab: Memo<Tab>) -> impl IntoView {
+    let name = text_of(&entity, "metadata", "name");
+    let title = Some(text_of(&entity, "metadata", "title"))
         .filter(|t| !t.is_empty())
         .unwrap_or_else(|| name.clone());
-    let description = text("description");
     let kind = entity
         .get("kind")
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string();
-    let api_version = entity
-        .get("apiVersion")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
     let namespace = namespace_of(&entity).to_string();
+    let entity_ref = EntityRef::new(&kind, &namespace, &name);
+    let saved = SavedEntity {
+        entity_ref: entity_ref.canonical(),
+        title: title.clone(),
+        kind: kind.clone(),
+        href: crate::entity::entity_path(&entity_ref),
+    };
+    // Remembered for the home page's "Recently visited".
+    {
+        let saved = saved.clone();
+        Effect::new(move |_| {
+            let recent = prefs::load::<Vec<SavedEntity>>(prefs::RECENT_KEY);
+            prefs::save(
+                prefs::RECENT_KEY,
+                &prefs::with_visit(recent, saved.clone(), prefs::MAX_RECENT),
+            );
+        });
+    }
+    let saved_href = saved.href.clone();
     let problems = status_problems(&entity);
-    let spec = object_fields(entity.get("spec"));
-    let labels = object_fields(metadata.get("labels"));
-    let annotations = object_fields(metadata.get("annotations"));
-    let relations = relation_groups(&entity);
-    let links = external_links(&entity);
-    let tags = tags(&entity);
-
+    let subtitle = format!("{} · {}", kind, humanize_ref(&entity_ref));
+    let tabs: Vec<(Tab, &'static str)> = Tab::ALL
+        .into_iter()
+        .filter_map(|t| t.label(&kind).map(|label| (t, label)))
+        .collect();
+    let shown = Memo::new({
+        let tabs = tabs.clone();
+        move |_| {
+            let tab = tab.get();
+            if tabs.iter().any(|(t, _)| *t == tab) {
+                tab
+            } else {
+                Tab::Overview
+            }
+        }
+    });
+    let panel = move || {
+        let entity = entity.clone();
+        match shown.get() {
+            Tab::Overview => view! { <Overview entity=entity /> }.into_any(),
+            Tab::Relations => view! { <RelationsGraph entity=entity /> }.into_any(),
+            Tab::Dependencies => view! { <DependenciesTab entity=entity /> }.into_any(),
+            Tab::Children => view! { <ChildrenTab entity=entity /> }.into_any(),
+            Tab::Definition => view! { <ApiDefinition entity=entity /> }.into_any(),
+            Tab::Raw => {
+                let json = serde_json::to_string_pretty(&entity).unwrap_or_default();
+                view! {
+                    <section class="card raw">
+                        <h2>"Raw entity (JSON)"</h2>
+                        <pre tabindex="0" aria-label="The entity as the catalog API returns it">{json}</pre>
+                    </section>
+                }
+                .into_any()
+            }
+        }
+    };
     view! {
         <header class="entity-header">
-            <h1>{title}</h1>
-            <p class="muted">{format!("{kind} · {namespace}/{name} · {api_version}")}</p>
-            {(!description.is_empty()).then(|| view! { <p class="description">{description}</p> })}
-            {(!tags.is_empty())
-                .then(|| {
-                    view! {
-                        <ul class="tags" aria-label="Tags">
-                            {tags.into_iter().map(|t| view! { <li class="tag">{t}</li> }).collect_view()}
-                        </ul>
-                    }
-                })}
+            <div class="title-row">
+                <h1>{title}</h1>
+                <StarButton saved=saved />
+            </div>
+            <p class="muted">{subtitle}</p>
         </header>
         {(!problems.is_empty())
             .then(|| {
@@ -108,113 +214,142 @@ fn EntityDetails(entity: Entity) -> impl IntoView {
                     </section>
                 }
             })}
-        <div class="entity-grid">
-            <FieldsCard heading="Spec" fields=spec empty="This entity has no spec." />
-            <RelationsCard relations=relations />
-            {(!links.is_empty())
-                .then(|| {
-                    view! {
-                        <section class="card">
-                            <h2>"Links"</h2>
-                            <ul class="link-list">
-                                {links
-                                    .into_iter()
-                                    .map(|l| {
-                                        view! {
-                                            <li>
-                                                <a href=l.url rel="noopener noreferrer" target="_blank">{l.title}</a>
-                                            </li>
-                                        }
-                                    })
-                                    .collect_view()}
-                            </ul>
-                        </section>
-                    }
-                })}
-            <FieldsCard heading="Labels" fields=labels empty="No labels." />
-            <FieldsCard heading="Annotations" fields=annotations empty="No annotations." />
+        <TabList tabs=tabs shown=shown base=saved_href />
+        <div class="tab-panel" role="tabpanel" id="entity-tab-panel" aria-labelledby=move || format!("tab-{}", shown.get().param())>
+            {panel}
         </div>
     }
 }
 
+/// The tabs, as links (each tab has its address) with the ARIA tab roles;
+/// Left/Right/Home/End move between them as in any tab list.
 #[component]
-fn FieldsCard(
-    heading: &'static str,
-    fields: Vec<(String, FieldValue)>,
-    empty: &'static str,
-) -> impl IntoView {
-    let body = if fields.is_empty() {
-        view! { <p class="muted">{empty}</p> }.into_any()
-    } else {
-        view! {
-            <dl class="fields">
-                {fields
-                    .into_iter()
-                    .map(|(key, value)| {
-                        let value = match value {
-                            FieldValue::Text(text) => view! { <span>{text}</span> }.into_any(),
-                            FieldValue::Json(json) => view! { <pre>{json}</pre> }.into_any(),
-                        };
-                        view! {
-                            <dt>{key}</dt>
-                            <dd>{value}</dd>
-                        }
-                    })
-                    .collect_view()}
-            </dl>
+fn TabList(tabs: Vec<(Tab, &'static str)>, shown: Memo<Tab>, base: String) -> impl IntoView {
+    let navigate = use_navigate();
+    let order: Vec<Tab> = tabs.iter().map(|(t, _)| *t).collect();
+    let base_for_keys = base.clone();
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        let current = order
+            .iter()
+            .position(|t| *t == shown.get_untracked())
+            .unwrap_or(0);
+        let last = order.len().saturating_sub(1);
+        let next = match ev.key().as_str() {
+            "ArrowRight" => {
+                if current == last {
+                    0
+                } else {
+                    current + 1
+                }
+            }
+            "ArrowLeft" => {
+                if current == 0 {
+                    last
+                } else {
+                    current - 1
+                }
+            }
+            "Home" => 0,
+            "End" => last,
+            _ => return,
+        };
+        ev.prevent_default();
+        let tab = order[next];
+        navigate(
+            &format!("{base_for_keys}?tab={}", tab.param()),
+            Default::default(),
+        );
+        if let Some(element) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.get_element_by_id(&format!("tab-{}", tab.param())))
+        {
+            use wasm_bindgen::JsCast;
+            if let Ok(element) = element.dyn_into::<web_sys::HtmlElement>() {
+                let _ = element.focus();
+            }
         }
-        .into_any()
     };
     view! {
-        <section class="card">
-            <h2>{heading}</h2>
-            {body}
-        </section>
+        <nav class="tabs" role="tablist" aria-label="Entity sections" on:keydown=on_keydown>
+            {tabs
+                .into_iter()
+                .map(|(tab, label)| {
+                    let selected = move || shown.get() == tab;
+                    view! {
+                        <a
+                            role="tab"
+                            id=format!("tab-{}", tab.param())
+                            href=format!("{base}?tab={}", tab.param())
+                            aria-selected=move || selected().to_string()
+                            aria-controls="entity-tab-panel"
+                            tabindex=move || if selected() { "0" } else { "-1" }
+                            class:active=selected
+                        >
+                            {label}
+                        </a>
+                    }
+                })
+                .collect_view()}
+        </nav>
     }
 }
 
+/// Stars or unstars the entity for the home page's "Starred" list.
 #[component]
-fn RelationsCard(relations: Vec<(String, Vec<crate::entity::EntityLink>)>) -> impl IntoView {
-    let body = if relations.is_empty() {
-        view! { <p class="muted">"No relations."</p> }.into_any()
-    } else {
-        view! {
-            <dl class="fields">
-                {relations
-                    .into_iter()
-                    .map(|(kind, links)| {
-                        view! {
-                            <dt>{kind}</dt>
-                            <dd>
-                                <ul class="link-list">
-                                    {links
-                                        .into_iter()
-                                        .map(|link| {
-                                            if link.href.is_empty() {
-                                                view! { <li>{link.label}</li> }.into_any()
-                                            } else {
-                                                view! {
-                                                    <li>
-                                                        <A href=link.href>{link.label}</A>
-                                                    </li>
-                                                }
-                                                    .into_any()
-                                            }
-                                        })
-                                        .collect_view()}
-                                </ul>
-                            </dd>
-                        }
-                    })
-                    .collect_view()}
-            </dl>
-        }
-        .into_any()
+fn StarButton(saved: SavedEntity) -> impl IntoView {
+    let key = saved.entity_ref.clone();
+    let starred = RwSignal::new(prefs::is_starred(
+        &prefs::load::<Vec<SavedEntity>>(prefs::STARRED_KEY),
+        &key,
+    ));
+    let toggle = move |_| {
+        let list = prefs::load::<Vec<SavedEntity>>(prefs::STARRED_KEY);
+        let list = prefs::with_star_toggled(list, saved.clone());
+        starred.set(prefs::is_starred(&list, &key));
+        prefs::save(prefs::STARRED_KEY, &list);
     };
     view! {
-        <section class="card">
-            <h2>"Relations"</h2>
-            {body}
-        </section>
+        <button type="button" class="star" aria-pressed=move || starred.get().to_string() on:click=toggle>
+            <span aria-hidden="true">{move || if starred.get() { "★ " } else { "☆ " }}</span>
+            {move || if starred.get() { "Starred" } else { "Star" }}
+        </button>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Tab;
+
+    #[test]
+    fn tabs_depend_on_the_kind() {
+        let labels = |kind: &str| -> Vec<&str> {
+            Tab::ALL.into_iter().filter_map(|t| t.label(kind)).collect()
+        };
+        assert_eq!(
+            labels("Component"),
+            ["Overview", "Relations", "Dependencies and APIs", "Raw"]
+        );
+        assert_eq!(
+            labels("API"),
+            [
+                "Overview",
+                "Relations",
+                "Providers and consumers",
+                "Definition",
+                "Raw"
+            ]
+        );
+        assert_eq!(
+            labels("Group"),
+            ["Overview", "Relations", "Members and ownership", "Raw"]
+        );
+        assert_eq!(labels("Location"), ["Overview", "Relations", "Raw"]);
+    }
+
+    #[test]
+    fn unknown_tabs_open_the_overview() {
+        assert_eq!(Tab::from_param(Some("relations")), Tab::Relations);
+        assert_eq!(Tab::from_param(Some("<script>")), Tab::Overview);
+        assert_eq!(Tab::from_param(None), Tab::Overview);
     }
 }

@@ -1,8 +1,14 @@
 //! One module per route.
 
+pub mod api_definition;
+pub mod apis;
 pub mod catalog;
 pub mod entity;
+pub mod entity_graph;
+pub mod entity_lists;
+pub mod entity_overview;
 pub mod home;
+pub mod import;
 pub mod not_found;
 pub mod pending;
 pub mod validate;

@@ -12,11 +12,6 @@ pub struct Pending {
     pub purpose: &'static str,
 }
 
-pub const API_DOCS: Pending = Pending {
-    title: "APIs",
-    purpose:
-        "browse the catalog's APIs and read their OpenAPI, AsyncAPI, gRPC and GraphQL definitions",
-};
 pub const DOCS: Pending = Pending {
     title: "Docs",
     purpose: "read the TechDocs of every documented entity",
@@ -33,11 +28,6 @@ pub const SETTINGS: Pending = Pending {
     title: "Settings",
     purpose: "manage your profile, theme and API tokens",
 };
-pub const IMPORT: Pending = Pending {
-    title: "Register an existing component",
-    purpose: "register a catalog-info.yaml by its URL after a dry run",
-};
-
 #[component]
 pub fn PendingPage(page: &'static Pending) -> impl IntoView {
     page_title(move || page.title.to_string());

@@ -1,13 +1,14 @@
 //! `/catalog-import/validate`: paste a `catalog-info.yaml` and see every problem
 //! with its line and field before anything is registered. The checks are the
-//! server's own (`greenroom_model::validate_descriptor`, compiled into this
-//! WASM module): what this page accepts, ingestion accepts.
+//! server's own (`greenroom_model::validate_descriptor`, compiled to
+//! WebAssembly in the YAML module): what this page accepts, ingestion accepts.
 
-use greenroom_model::{validate_descriptor, Diagnostic};
+use greenroom_model::Diagnostic;
 use leptos::prelude::*;
 
 use crate::components::HeaderRow;
 use crate::shell::page_title;
+use crate::yaml;
 
 const EXAMPLE: &str = "apiVersion: backstage.io/v1alpha1
 kind: Component
@@ -25,16 +26,24 @@ spec:
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     NotChecked,
+    Checking,
+    /// The checks could not run (the YAML module did not load).
+    Unavailable(String),
     Empty,
     Problems(Vec<Diagnostic>),
     Valid(Vec<String>),
 }
 
-pub fn check(text: &str) -> Outcome {
+pub async fn check(text: &str) -> Outcome {
     if text.trim().is_empty() {
         return Outcome::Empty;
     }
-    let (entities, diagnostics) = validate_descriptor(text);
+    let (entities, diagnostics) = match yaml::validate_descriptor(text).await {
+        Ok(validation) => (validation.entities, validation.diagnostics),
+        Err(yaml::YamlError::Unavailable(message) | yaml::YamlError::Invalid(message)) => {
+            return Outcome::Unavailable(message)
+        }
+    };
     if !diagnostics.is_empty() {
         return Outcome::Problems(diagnostics);
     }
@@ -61,7 +70,9 @@ pub fn ValidatePage() -> impl IntoView {
     let outcome = RwSignal::new(Outcome::NotChecked);
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        outcome.set(text.with_untracked(|t| check(t)));
+        let text = text.get_untracked();
+        outcome.set(Outcome::Checking);
+        leptos::task::spawn_local(async move { outcome.set(check(&text).await) });
     };
     view! {
         <section class="page validate">
@@ -84,6 +95,14 @@ pub fn ValidatePage() -> impl IntoView {
 fn outcome_view(outcome: Outcome) -> AnyView {
     match outcome {
         Outcome::NotChecked => ().into_any(),
+        Outcome::Checking => view! { <p class="loading" role="status">"Checking…"</p> }.into_any(),
+        Outcome::Unavailable(message) => view! {
+            <div class="error-box" role="alert">
+                <p>"The file could not be checked: " {message}</p>
+                <p class="muted">"Reload the page to try again."</p>
+            </div>
+        }
+        .into_any(),
         Outcome::Empty => view! {
             <p class="muted" role="status">"There is nothing to check: the text has no YAML documents."</p>
         }
@@ -123,20 +142,21 @@ fn outcome_view(outcome: Outcome) -> AnyView {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use futures::executor::block_on;
 
     #[test]
     fn the_example_is_valid() {
         assert_eq!(
-            check(EXAMPLE),
+            block_on(check(EXAMPLE)),
             Outcome::Valid(vec!["component:default/payments-service".into()])
         );
     }
 
     #[test]
     fn a_bad_name_is_a_problem_on_its_line_and_field() {
-        let Outcome::Problems(problems) =
-            check(&EXAMPLE.replace("name: payments-service", "name: Payments Service!"))
-        else {
+        let Outcome::Problems(problems) = block_on(check(
+            &EXAMPLE.replace("name: payments-service", "name: Payments Service!"),
+        )) else {
             panic!("expected problems")
         };
         assert_eq!(problems[0].field.as_deref(), Some("metadata.name"));
@@ -145,8 +165,11 @@ mod tests {
 
     #[test]
     fn blank_text_has_nothing_to_check() {
-        assert_eq!(check("  \n"), Outcome::Empty);
-        assert_eq!(check("# a comment\n"), Outcome::Empty);
-        assert!(matches!(check("kind: [unclosed"), Outcome::Problems(_)));
+        assert_eq!(block_on(check("  \n")), Outcome::Empty);
+        assert_eq!(block_on(check("# a comment\n")), Outcome::Empty);
+        assert!(matches!(
+            block_on(check("kind: [unclosed")),
+            Outcome::Problems(_)
+        ));
     }
 }

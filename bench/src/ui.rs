@@ -1,0 +1,155 @@
+//! `ui-bench`: measures the web UI served by the real `greenroom` binary
+//! with a generated catalog: what the browser downloads for the first page
+//! (`/catalog`) and how long until the catalog table shows its first rows,
+//! cold and warm, in headless Chromium driven through chromedriver. Prints
+//! markdown to stdout (progress on stderr). It is a measurement: it exits 0
+//! whatever the verdicts, and non-zero only when it could not measure.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+use greenroom_bench::browser::find_on_path;
+use greenroom_bench::run::DbKind;
+use greenroom_bench::uirun::{run_ui, UiOptions};
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Db {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ui-bench",
+    about = "Measure the Greenroom web UI (first-page download size, time to first rows) in headless Chromium"
+)]
+struct Args {
+    /// Number of generated entities (at least 10).
+    #[arg(long, default_value_t = 100_000)]
+    entities: usize,
+    /// Database backend of the server.
+    #[arg(long, value_enum, default_value_t = Db::Sqlite)]
+    db: Db,
+    /// Administrative PostgreSQL URL (loopback only); a fresh database is
+    /// created next to it for the run and dropped afterwards.
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    pg_url: String,
+    /// Cold page loads, each in a fresh browser profile (each followed by a warm reload).
+    #[arg(long, default_value_t = 5)]
+    samples: usize,
+    /// Skip the warm reload after each cold load.
+    #[arg(long)]
+    no_warm: bool,
+    /// The built web UI, passed to the server as GREENROOM_DIST_DIR
+    /// [default: $GREENROOM_DIST_DIR (relative to the repository), else <repo>/dist].
+    #[arg(long)]
+    dist: Option<PathBuf>,
+    /// Server binary [default: <cargo target dir>/release/greenroom].
+    #[arg(long)]
+    server_bin: Option<PathBuf>,
+    /// Chromium binary [default: `chromium` on PATH].
+    #[arg(long)]
+    chromium: Option<PathBuf>,
+    /// chromedriver binary [default: `chromedriver` on PATH].
+    #[arg(long)]
+    chromedriver: Option<PathBuf>,
+    /// Entities per generated YAML file.
+    #[arg(long, default_value_t = 1000)]
+    per_file: usize,
+    /// Give up when stitching takes longer than this many seconds.
+    #[arg(long, default_value_t = 600)]
+    stitch_timeout: u64,
+    /// Give up when one page load has shown no rows after this many seconds.
+    #[arg(long, default_value_t = 60)]
+    page_timeout: u64,
+    /// Seed of the catalog generator.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Keep the temporary directory (catalog, app-config.yaml, server.log,
+    /// chromedriver.log) and the PostgreSQL database.
+    #[arg(long)]
+    keep: bool,
+}
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// `--dist`, else `GREENROOM_DIST_DIR` (relative to the repository root, as
+/// for the build script), else `<repo>/dist`; made absolute because the
+/// server runs in a temporary directory.
+fn dist_dir(flag: Option<PathBuf>) -> PathBuf {
+    let dir = match flag {
+        Some(dir) => dir,
+        None => match std::env::var_os("GREENROOM_DIST_DIR").filter(|v| !v.is_empty()) {
+            Some(dir) => repo_root().join(dir),
+            None => repo_root().join("dist"),
+        },
+    };
+    std::path::absolute(&dir).unwrap_or(dir)
+}
+
+/// `$CARGO_TARGET_DIR/release/greenroom`, else the `release` folder next to
+/// the folder this binary was built into, else `target/release/greenroom`.
+fn default_server_bin() -> PathBuf {
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .or_else(|| {
+            let exe = std::env::current_exe().ok()?;
+            Some(exe.parent()?.parent()?.to_path_buf())
+        });
+    target_dir
+        .unwrap_or_else(|| PathBuf::from("target"))
+        .join("release")
+        .join("greenroom")
+}
+
+fn on_path(names: &[&str]) -> PathBuf {
+    names
+        .iter()
+        .find_map(|name| find_on_path(name))
+        .unwrap_or_else(|| PathBuf::from(names[0]))
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    let options = UiOptions {
+        entities: args.entities,
+        db: match args.db {
+            Db::Sqlite => DbKind::Sqlite,
+            Db::Postgres => DbKind::Postgres,
+        },
+        pg_url: args.pg_url,
+        server_bin: args.server_bin.unwrap_or_else(default_server_bin),
+        dist: dist_dir(args.dist),
+        chromium: args
+            .chromium
+            .unwrap_or_else(|| on_path(&["chromium", "chromium-browser"])),
+        chromedriver: args
+            .chromedriver
+            .unwrap_or_else(|| on_path(&["chromedriver"])),
+        samples: args.samples,
+        warm: !args.no_warm,
+        per_file: args.per_file,
+        stitch_timeout: Duration::from_secs(args.stitch_timeout),
+        page_timeout: Duration::from_secs(args.page_timeout),
+        seed: args.seed,
+        keep: args.keep,
+    };
+    match run_ui(&options).await {
+        Ok(report) => {
+            println!("{report}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("ui-bench: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,1083 @@
+//! Browser tests of the web UI: the real server (the built UI from `dist/`,
+//! the catalog API, the processing engine) on 127.0.0.1 with the repository's
+//! demo catalog on an in-memory SQLite database, driven by headless Chromium
+//! through chromedriver. Each test types, clicks and presses keys as a user
+//! does, and checks what a user sees: text, rows, links, the address.
+//!
+//! Accessibility is checked with axe-core (installed by `scripts/test` into
+//! tests/accessibility) on every main page in both themes.
+//!
+//! Needs the built UI (`scripts/build-frontend`; `GREENROOM_DIST_DIR` or
+//! `<repo>/dist`), `chromium` and `chromedriver` on the PATH, and axe-core.
+//! Without them, or with `GREENROOM_SKIP_UI` set, the tests print SKIPPED and
+//! pass; when `CI` is set they fail instead, so CI never drops the browser check.
+//!
+//! `GREENROOM_SCREENSHOTS=<dir>` makes the accessibility test also save a
+//! screenshot of each page in each theme there (`scripts/screenshots`).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Path as UrlPath, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use greenroom::catalog::processing::{
+    config_location_entities, run_until_idle, CONFIG_LOCATIONS_PROVIDER,
+};
+use greenroom::config::Config;
+use greenroom_webdriver::fantoccini::key::Key;
+use greenroom_webdriver::{poll, Browser, WAIT_TIMEOUT};
+use serde_json::{json, Value};
+use tokio_util::sync::CancellationToken;
+
+/// The window the tests browse in (a laptop screen).
+const WINDOW: (u32, u32) = (1280, 900);
+
+/// One browser at a time: the tests run in parallel, and several Chromiums
+/// at once starve a 2-core machine into timeouts.
+static BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+// ---------------------------------------------------------------------------
+// Prerequisites
+// ---------------------------------------------------------------------------
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the server crate lives in the repository")
+        .to_path_buf()
+}
+
+/// `GREENROOM_DIST_DIR` (relative paths from the repository root) or `<repo>/dist`.
+fn dist_dir() -> PathBuf {
+    match std::env::var_os("GREENROOM_DIST_DIR").filter(|v| !v.is_empty()) {
+        Some(dir) => repo_root().join(dir),
+        None => repo_root().join("dist"),
+    }
+}
+
+fn axe_script() -> PathBuf {
+    repo_root().join("tests/accessibility/node_modules/axe-core/axe.min.js")
+}
+
+fn missing_prerequisite() -> Option<String> {
+    if std::env::var_os("GREENROOM_SKIP_UI").is_some() {
+        return Some("GREENROOM_SKIP_UI is set (the web UI could not be built)".into());
+    }
+    let index = dist_dir().join("index.html");
+    if !index.is_file() {
+        return Some(format!(
+            "the web UI is not built: {} does not exist (run scripts/build-frontend)",
+            index.display()
+        ));
+    }
+    for program in ["chromium", "chromedriver"] {
+        if greenroom_webdriver::find_on_path(program).is_none() {
+            return Some(format!(
+                "{program} is not installed (Debian: apt-get install chromium chromium-driver)"
+            ));
+        }
+    }
+    if !axe_script().is_file() {
+        return Some("axe-core is not installed (npm ci in tests/accessibility)".into());
+    }
+    None
+}
+
+/// True when the test can run; otherwise prints why it is skipped (and
+/// fails under CI).
+fn can_run(test: &str) -> bool {
+    match missing_prerequisite() {
+        None => true,
+        Some(reason) if std::env::var_os("CI").is_some() => {
+            panic!("browser test {test} cannot run in CI: {reason}")
+        }
+        Some(reason) => {
+            eprintln!("\nSKIPPED {test}: {reason}\n");
+            false
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The server under test, and a Git host to import from
+// ---------------------------------------------------------------------------
+
+/// A stand-in for a Git host's raw file URLs: serves fixed files on 127.0.0.1.
+struct FileHost {
+    base: String,
+    shutdown: CancellationToken,
+}
+
+impl FileHost {
+    async fn start(files: HashMap<String, String>) -> Self {
+        async fn serve(
+            State(files): State<Arc<HashMap<String, String>>>,
+            UrlPath(path): UrlPath<String>,
+        ) -> Result<String, StatusCode> {
+            files.get(&path).cloned().ok_or(StatusCode::NOT_FOUND)
+        }
+        let router = axum::Router::new()
+            .route("/{*path}", get(serve))
+            .with_state(Arc::new(files));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let shutdown = CancellationToken::new();
+        let stop = shutdown.clone();
+        tokio::spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async move { stop.cancelled().await })
+                .await
+                .unwrap();
+        });
+        Self { base, shutdown }
+    }
+
+    fn host(&self) -> &str {
+        self.base.trim_start_matches("http://")
+    }
+}
+
+impl Drop for FileHost {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// The real app (API, UI and processing engine) with the demo catalog
+/// processed before the first request; stops when dropped.
+struct Server {
+    base: String,
+    shutdown: CancellationToken,
+}
+
+impl Server {
+    async fn start() -> Self {
+        Self::start_reading_from(None).await
+    }
+
+    /// `reading_host`: a `host:port` the catalog may read `url` locations from.
+    async fn start_reading_from(reading_host: Option<&str>) -> Self {
+        let demo = repo_root().join("demo/catalog/all.yaml");
+        let allow: Vec<Value> = reading_host
+            .map(|h| json!({"host": h}))
+            .into_iter()
+            .collect();
+        let config = Config::from_value(json!({
+            "backend": {
+                "baseUrl": "http://127.0.0.1",
+                "listen": {"host": "127.0.0.1", "port": 0},
+                "database": {"client": "better-sqlite3", "connection": ":memory:"},
+                "reading": {"allow": allow}
+            },
+            "catalog": {
+                "rules": [{"allow": [
+                    "Component", "System", "API", "Resource", "Location",
+                    "Group", "User", "Template", "Domain"
+                ]}],
+                "locations": [{"type": "file", "target": demo.to_string_lossy()}]
+            }
+        }))
+        .expect("valid test configuration");
+        let state = greenroom::connect(config).await.expect("connect");
+        state
+            .store
+            .replace_provider_entities(
+                CONFIG_LOCATIONS_PROVIDER,
+                config_location_entities(&state.config),
+            )
+            .await
+            .expect("register the demo catalog location");
+        run_until_idle(state.store.as_ref(), &state.pipeline)
+            .await
+            .expect("process the demo catalog");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("local addr"));
+        let shutdown = CancellationToken::new();
+        tokio::spawn(greenroom::run(
+            state,
+            listener,
+            shutdown.clone(),
+            dist_dir(),
+        ));
+        Self { base, shutdown }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn get_status(&self, path: &str) -> u16 {
+        reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .unwrap()
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+            .status()
+            .as_u16()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// A server and a browser, one test's worth; the browser lock is held while it lives.
+struct Ui {
+    server: Server,
+    browser: Browser,
+    _one_browser: tokio::sync::MutexGuard<'static, ()>,
+}
+
+impl Ui {
+    async fn start(server: Server) -> Self {
+        let guard = BROWSER.lock().await;
+        let browser = Browser::start(WINDOW)
+            .await
+            .expect("start Chromium through chromedriver");
+        Ui {
+            server,
+            browser,
+            _one_browser: guard,
+        }
+    }
+
+    /// Opens `path` and waits until the app has mounted.
+    async fn open(&self, path: &str) {
+        self.browser.open(&self.server.url(path)).await.unwrap();
+        self.browser.wait_for("main#main").await.unwrap();
+    }
+
+    async fn finish(self) {
+        self.browser.close().await;
+    }
+}
+
+/// The visible text of the table rows' first cells (the entity names).
+async fn row_names(browser: &Browser) -> anyhow::Result<Vec<String>> {
+    browser.texts("table.entities tbody tr td.name").await
+}
+
+/// Waits until the catalog table shows rows that differ from `before`.
+async fn wait_rows_change(browser: &Browser, before: &[String]) -> Vec<String> {
+    poll("the table rows to change", WAIT_TIMEOUT, || async {
+        let rows = row_names(browser).await?;
+        Ok((!rows.is_empty() && rows != before).then_some(rows))
+    })
+    .await
+    .unwrap()
+}
+
+/// Waits for the table to have exactly `n` rows.
+async fn wait_row_count(browser: &Browser, n: usize) -> Vec<String> {
+    poll(&format!("{n} table rows"), WAIT_TIMEOUT, || async {
+        let rows = row_names(browser).await?;
+        Ok((rows.len() == n).then_some(rows))
+    })
+    .await
+    .unwrap()
+}
+
+/// Every cell of one column (0-based) of the catalog table.
+async fn column(browser: &Browser, index: usize) -> Vec<String> {
+    browser
+        .texts(&format!(
+            "table.entities tbody tr td:nth-child({})",
+            index + 1
+        ))
+        .await
+        .unwrap()
+}
+
+// ---------------------------------------------------------------------------
+// Catalog list
+// ---------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn catalog_list_pages_filters_and_sorts() {
+    if !can_run("catalog_list_pages_filters_and_sorts") {
+        return;
+    }
+    let ui = Ui::start(Server::start().await).await;
+    let b = &ui.browser;
+    ui.open("/catalog").await;
+    b.wait_for_text("p.summary", "Showing 45 of 45 entities")
+        .await
+        .unwrap();
+    assert_eq!(b.title().await.unwrap(), "Software catalog · Greenroom");
+
+    // Fewer rows per page: 20, and the next and previous pages.
+    b.select("#page-size", "20").await.unwrap();
+    let first = wait_row_count(b, 20).await;
+    b.wait_for_text("p.summary", "Showing 20 of 45 entities")
+        .await
+        .unwrap();
+    assert_eq!(b.path().await.unwrap(), "/catalog?limit=20");
+    b.click("nav.pager a[rel=next]").await.unwrap();
+    let second = wait_rows_change(b, &first).await;
+    assert_eq!(second.len(), 20);
+    assert!(
+        second.iter().all(|n| !first.contains(n)),
+        "page 2 repeats page 1: {second:?}"
+    );
+    assert!(
+        b.path().await.unwrap().contains("cursor="),
+        "the page is in the address"
+    );
+    b.click("nav.pager a[rel=prev]").await.unwrap();
+    assert_eq!(wait_rows_change(b, &second).await, first);
+
+    // Filter by kind: only components, with the count the facet promised.
+    let kind_option = b
+        .texts("#filter-kind option[value=Component]")
+        .await
+        .unwrap();
+    let promised: usize = kind_option[0]
+        .trim_start_matches("Component (")
+        .trim_end_matches(')')
+        .parse()
+        .unwrap_or_else(|_| panic!("facet option {kind_option:?}"));
+    b.select("#page-size", "50").await.unwrap();
+    b.select("#filter-kind", "Component").await.unwrap();
+    b.wait_for_text("p.summary", &format!("of {promised} entities"))
+        .await
+        .unwrap();
+    assert!(column(b, 1).await.iter().all(|k| k == "Component"));
+    assert_eq!(b.path().await.unwrap(), "/catalog?kind=Component");
+
+    // Then by owner (a text box with suggestions) and by text.
+    b.fill("#filter-owner", "team-shipping").await.unwrap();
+    b.press(&Key::Enter.to_string()).await.unwrap();
+    poll("owner filter", WAIT_TIMEOUT, || async {
+        let owners = column(b, 3).await;
+        Ok((!owners.is_empty() && owners.iter().all(|o| o == "group:team-shipping")).then_some(()))
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        b.path().await.unwrap(),
+        "/catalog?kind=Component&owner=team-shipping"
+    );
+    b.fill("#filter-text", "shipment").await.unwrap();
+    let rows = poll("the text filter", WAIT_TIMEOUT, || async {
+        let rows = row_names(b).await?;
+        Ok((rows == ["Shipment Service"]).then_some(rows))
+    })
+    .await
+    .unwrap();
+    assert_eq!(rows, ["Shipment Service"]);
+
+    // Nothing matches: said in words, and "Clear filters" brings everything back.
+    b.fill("#filter-text", "no-such-thing-anywhere")
+        .await
+        .unwrap();
+    b.wait_for_text("p.empty", "No entities match these filters.")
+        .await
+        .unwrap();
+    b.click("a.clear-filters").await.unwrap();
+    b.wait_for_text("p.summary", "Showing 45 of 45 entities")
+        .await
+        .unwrap();
+    assert_eq!(b.path().await.unwrap(), "/catalog");
+
+    // Sorting: Name descending, then by owner; the address keeps it through a reload.
+    let ascending = row_names(b).await.unwrap();
+    b.click("th a.sort[href='/catalog?dir=desc']")
+        .await
+        .unwrap();
+    let descending = wait_rows_change(b, &ascending).await;
+    assert_eq!(
+        b.attrs("th[aria-sort=descending] a", "href")
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "one column says it is sorted descending"
+    );
+    // Rows sort by metadata.name while the cell shows the title; the first
+    // and last rows are enough to see the direction.
+    assert_ne!(descending.first(), ascending.first());
+    b.click("th a.sort[href='/catalog?sort=owner']")
+        .await
+        .unwrap();
+    poll("sorted by owner", WAIT_TIMEOUT, || async {
+        let owners = column(b, 3).await;
+        let mut sorted = owners.clone();
+        sorted.sort();
+        Ok(
+            (!owners.is_empty() && owners == sorted && b.path().await? == "/catalog?sort=owner")
+                .then_some(()),
+        )
+    })
+    .await
+    .unwrap();
+    b.client.refresh().await.unwrap();
+    b.wait_for("th[aria-sort=ascending] a[href='/catalog?sort=owner&dir=desc']")
+        .await
+        .unwrap();
+    ui.finish().await;
+}
+
+// ---------------------------------------------------------------------------
+// Entity page
+// ---------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entity_page_overview_relations_graph_and_dependencies() {
+    if !can_run("entity_page_overview_relations_graph_and_dependencies") {
+        return;
+    }
+    let ui = Ui::start(Server::start().await).await;
+    let b = &ui.browser;
+    ui.open("/catalog/default/component/shipment-service").await;
+    b.wait_for_text("h1", "Shipment Service").await.unwrap();
+    assert_eq!(b.title().await.unwrap(), "shipment-service · Greenroom");
+
+    // The about card: owner and system as links, lifecycle, tags.
+    let about = b.wait_for_text("section.about", "Owner").await.unwrap();
+    for expected in [
+        "group:team-shipping",
+        "system:shipment-tracking",
+        "production",
+        "service",
+    ] {
+        assert!(
+            about.contains(expected),
+            "about card lacks {expected}: {about}"
+        );
+    }
+    let owner_links = b.attrs("section.about dd a", "href").await.unwrap();
+    assert!(
+        owner_links.contains(&Some("/catalog/default/group/team-shipping".into())),
+        "{owner_links:?}"
+    );
+
+    // The Relations tab draws the graph from one batch request.
+    b.click("#tab-relations").await.unwrap();
+    b.wait_for_text("p.graph-summary", "fetched in 1 request")
+        .await
+        .unwrap();
+    assert_eq!(
+        b.path().await.unwrap(),
+        "/catalog/default/component/shipment-service?tab=relations"
+    );
+    let refs: Vec<String> = b
+        .attrs("svg.relations-graph g.node", "data-ref")
+        .await
+        .unwrap()
+        .into_iter()
+        .flatten()
+        .collect();
+    for expected in [
+        "component:default/shipment-service",
+        "group:default/team-shipping",
+        "system:default/shipment-tracking",
+    ] {
+        assert!(
+            refs.iter().any(|r| r == expected),
+            "graph lacks {expected}: {refs:?}"
+        );
+    }
+    let labels = b.texts("svg.relations-graph g.edge text").await.unwrap();
+    assert!(
+        labels.iter().any(|l| l == "ownedBy") && labels.iter().any(|l| l == "partOf"),
+        "{labels:?}"
+    );
+    let depth_one = refs.len();
+
+    // Depth 2 reaches further, one more request per level.
+    b.select("#graph-depth", "2").await.unwrap();
+    b.wait_for_text("p.graph-summary", "fetched in 2 requests")
+        .await
+        .unwrap();
+    let deeper = b
+        .attrs("svg.relations-graph g.node", "data-ref")
+        .await
+        .unwrap();
+    assert!(
+        deeper.len() > depth_one,
+        "depth 2 shows {} nodes, depth 1 {depth_one}",
+        deeper.len()
+    );
+
+    // Only ownership: the filter narrows the graph.
+    b.select("#graph-depth", "1").await.unwrap();
+    b.wait_for_text("p.graph-summary", "fetched in 1 request")
+        .await
+        .unwrap();
+    for relation in [
+        "partOf",
+        "dependsOn",
+        "providesApi",
+        "consumesApi",
+        "memberOf",
+        "childOf",
+    ] {
+        b.click(&format!("#relation-{relation}")).await.unwrap();
+    }
+    poll("only ownedBy edges", WAIT_TIMEOUT, || async {
+        let labels = b.texts("svg.relations-graph g.edge text").await?;
+        Ok((!labels.is_empty() && labels.iter().all(|l| l == "ownedBy")).then_some(()))
+    })
+    .await
+    .unwrap();
+
+    // A node is a link: focus it and press Enter to open that entity.
+    b.wait_for("g.node[data-ref='group:default/team-shipping']")
+        .await
+        .unwrap();
+    b.execute(
+        "document.querySelector(\"g.node[data-ref='group:default/team-shipping']\").focus()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    b.press(&Key::Enter.to_string()).await.unwrap();
+    b.wait_for_text("h1", "Shipping").await.unwrap();
+    assert_eq!(
+        b.path().await.unwrap(),
+        "/catalog/default/group/team-shipping?tab=relations"
+    );
+
+    // The group's members and owned entities.
+    b.click("#tab-children").await.unwrap();
+    b.wait_for_text("section[data-list='Owned entities'] h2", "Owned entities (")
+        .await
+        .unwrap();
+    let owned = b
+        .texts("section[data-list='Owned entities'] td.name")
+        .await
+        .unwrap();
+    assert!(owned.iter().any(|n| n == "Shipment Service"), "{owned:?}");
+
+    // Back on the component: its APIs and dependencies with links.
+    ui.open("/catalog/default/component/shipment-service?tab=dependencies")
+        .await;
+    let provided = b
+        .wait_for_text("section[data-relation=providesApi]", "Provided APIs")
+        .await
+        .unwrap();
+    assert!(provided.contains("Shipment API"), "{provided}");
+    ui.finish().await;
+}
+
+// ---------------------------------------------------------------------------
+// Import
+// ---------------------------------------------------------------------------
+
+const IMPORTED: &str = r#"apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: parcel-lockers
+  title: Parcel Lockers
+  description: Reserves and opens parcel lockers.
+spec:
+  type: service
+  lifecycle: experimental
+  owner: team-shipping
+  providesApis: [parcel-lockers-api]
+---
+apiVersion: backstage.io/v1alpha1
+kind: API
+metadata:
+  name: parcel-lockers-api
+  description: Locker reservations.
+spec:
+  type: openapi
+  lifecycle: experimental
+  owner: team-shipping
+  definition: "openapi: 3.0.3\ninfo: {title: Lockers, version: '1'}\npaths: {}\n"
+"#;
+
+const INVALID: &str = r#"apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: Not A Valid Name!
+spec:
+  type: service
+  lifecycle: production
+  owner: team-shipping
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_analyzes_dry_runs_then_registers() {
+    if !can_run("import_analyzes_dry_runs_then_registers") {
+        return;
+    }
+    let files = HashMap::from([
+        (
+            "acme/parcel-lockers/blob/main/catalog-info.yaml".to_string(),
+            IMPORTED.to_string(),
+        ),
+        (
+            "acme/broken/blob/main/catalog-info.yaml".to_string(),
+            INVALID.to_string(),
+        ),
+    ]);
+    let host = FileHost::start(files).await;
+    let ui = Ui::start(Server::start_reading_from(Some(host.host())).await).await;
+    let b = &ui.browser;
+    ui.open("/catalog-import").await;
+    assert_eq!(
+        b.title().await.unwrap(),
+        "Register an existing component · Greenroom"
+    );
+
+    // A file that does not exist: the error shows inline, nothing is registered.
+    b.fill(
+        "#import-url",
+        &format!("{}/acme/missing/blob/main/catalog-info.yaml", host.base),
+    )
+    .await
+    .unwrap();
+    b.click("form.import-form button[type=submit]")
+        .await
+        .unwrap();
+    let error = b
+        .wait_for_text(".import-error", "cannot be imported")
+        .await
+        .unwrap();
+    assert!(
+        error.to_lowercase().contains("not found") || error.contains("404"),
+        "{error}"
+    );
+
+    // A repository without a catalog file: the page suggests one to add.
+    b.fill("#import-url", &format!("{}/acme/empty", host.base))
+        .await
+        .unwrap();
+    b.click("form.import-form button[type=submit]")
+        .await
+        .unwrap();
+    let suggestion = b
+        .wait_for_text(".import-result", "No catalog-info.yaml found")
+        .await
+        .unwrap();
+    assert!(suggestion.contains("\"name\": \"empty\""), "{suggestion}");
+
+    // An invalid entity: the dry run refuses it and says why.
+    b.fill(
+        "#import-url",
+        &format!("{}/acme/broken/blob/main/catalog-info.yaml", host.base),
+    )
+    .await
+    .unwrap();
+    b.click("form.import-form button[type=submit]")
+        .await
+        .unwrap();
+    let error = b
+        .wait_for_text(".import-error", "Not A Valid Name!")
+        .await
+        .unwrap();
+    assert!(error.contains("metadata.name"), "{error}");
+
+    // The real one: the dry run lists both entities before anything is stored.
+    let target = format!(
+        "{}/acme/parcel-lockers/blob/main/catalog-info.yaml",
+        host.base
+    );
+    b.fill("#import-url", &target).await.unwrap();
+    b.click("form.import-form button[type=submit]")
+        .await
+        .unwrap();
+    b.wait_for_text(".review h2", "2 entities would be added")
+        .await
+        .unwrap();
+    let reviewed = b.texts(".review td.name").await.unwrap();
+    assert_eq!(
+        reviewed,
+        ["component:parcel-lockers", "api:parcel-lockers-api"]
+    );
+    assert_eq!(
+        ui.server
+            .get_status("/api/catalog/entities/by-name/component/default/parcel-lockers")
+            .await,
+        404,
+        "a dry run stores nothing"
+    );
+
+    // Register: the page follows the entities until the catalog has them.
+    b.click(".review button.primary").await.unwrap();
+    b.wait_for_text(".registered", "is in the catalog.")
+        .await
+        .unwrap();
+    let links = b.texts(".registered li.ready a").await.unwrap();
+    assert_eq!(
+        links,
+        ["component:parcel-lockers", "api:parcel-lockers-api"]
+    );
+    b.click(".registered li.ready a").await.unwrap();
+    b.wait_for_text("h1", "Parcel Lockers").await.unwrap();
+
+    // Registering the same location again is refused before it is tried.
+    ui.open("/catalog-import").await;
+    b.fill("#import-url", &target).await.unwrap();
+    b.click("form.import-form button[type=submit]")
+        .await
+        .unwrap();
+    b.wait_for_text(".review", "already registered")
+        .await
+        .unwrap();
+    let disabled = b
+        .wait_for(".review button.primary")
+        .await
+        .unwrap()
+        .attr("disabled")
+        .await
+        .unwrap();
+    assert!(disabled.is_some(), "the Register button is disabled");
+    ui.finish().await;
+}
+
+// ---------------------------------------------------------------------------
+// Validator
+// ---------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn validator_reports_a_bad_name_with_its_line_and_field() {
+    if !can_run("validator_reports_a_bad_name_with_its_line_and_field") {
+        return;
+    }
+    let ui = Ui::start(Server::start().await).await;
+    let b = &ui.browser;
+    ui.open("/catalog-import/validate").await;
+    b.fill("#descriptor", INVALID).await.unwrap();
+    b.click("form.validate-form button[type=submit]")
+        .await
+        .unwrap();
+    b.wait_for_text(".validate-problems h2", "1 problem")
+        .await
+        .unwrap();
+    let cells = b.texts(".validate-problems tbody td").await.unwrap();
+    assert_eq!(cells[0], "4", "the line of the name: {cells:?}");
+    assert_eq!(cells[2], "metadata.name", "{cells:?}");
+    assert!(cells[3].contains("Not A Valid Name!"), "{cells:?}");
+
+    // Fixed, it passes and names the entity it would add.
+    b.fill(
+        "#descriptor",
+        &INVALID.replace("Not A Valid Name!", "a-valid-name"),
+    )
+    .await
+    .unwrap();
+    b.click("form.validate-form button[type=submit]")
+        .await
+        .unwrap();
+    b.wait_for_text(".validate-ok", "component:default/a-valid-name")
+        .await
+        .unwrap();
+    ui.finish().await;
+}
+
+// ---------------------------------------------------------------------------
+// Shell: navigation, search box, theme, titles, 404, reload
+// ---------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shell_navigation_theme_search_and_not_found() {
+    if !can_run("shell_navigation_theme_search_and_not_found") {
+        return;
+    }
+    let ui = Ui::start(Server::start().await).await;
+    let b = &ui.browser;
+    ui.open("/").await;
+    let nav = b.texts("nav.sidebar a").await.unwrap();
+    assert_eq!(
+        nav,
+        ["Home", "Catalog", "APIs", "Docs", "Create", "Search", "Settings"]
+    );
+
+    // Following the sidebar changes the page and marks the current one.
+    b.click("nav.sidebar a[href='/catalog']").await.unwrap();
+    b.wait_for_text("h1", "Software catalog").await.unwrap();
+    assert_eq!(
+        b.attrs("nav.sidebar a[aria-current=page]", "href")
+            .await
+            .unwrap(),
+        [Some("/catalog".into())]
+    );
+
+    // The theme switch flips the theme and remembers it across a reload.
+    let theme = || async {
+        b.execute("return document.documentElement.dataset.theme", vec![])
+            .await
+            .unwrap()
+    };
+    let before = theme().await;
+    b.click("button.theme-switch").await.unwrap();
+    let after = theme().await;
+    assert_ne!(before, after);
+    b.client.refresh().await.unwrap();
+    b.wait_for("main#main").await.unwrap();
+    assert_eq!(theme().await, after, "the theme survives a reload");
+
+    // The search box goes to the search page with the term.
+    b.fill("#portal-search", "billing").await.unwrap();
+    b.press(&Key::Enter.to_string()).await.unwrap();
+    poll("the search page", WAIT_TIMEOUT, || async {
+        Ok((b.path().await? == "/search?term=billing").then_some(()))
+    })
+    .await
+    .unwrap();
+
+    // Unknown addresses: a 404 page with a way back; a reload of a deep link works.
+    ui.open("/no/such/page").await;
+    b.wait_for_text("h1", "Page not found").await.unwrap();
+    ui.open("/catalog/default/component/route-planner").await;
+    b.wait_for_text("h1", "Route Planner").await.unwrap();
+    ui.open("/catalog/default/component/no-such-component")
+        .await;
+    b.wait_for_text(".error-box", "No entity named 'no-such-component'")
+        .await
+        .unwrap();
+    ui.finish().await;
+}
+
+// ---------------------------------------------------------------------------
+// Keyboard
+// ---------------------------------------------------------------------------
+
+/// What has the focus, as `tag#id: text`, prefixed `row ` inside a catalog row name.
+async fn focused(b: &Browser) -> String {
+    b.execute(
+        "const e = document.activeElement; \
+         return (e.closest('table.entities td.name') ? 'row ' : '') + e.tagName.toLowerCase() \
+           + (e.id ? '#' + e.id : '') + ': ' + (e.innerText || e.value || '').trim().slice(0, 60);",
+        vec![],
+    )
+    .await
+    .unwrap()
+    .as_str()
+    .unwrap_or_default()
+    .to_string()
+}
+
+/// Presses Tab until the focus is on something whose description contains
+/// `target`; fails after `max` presses.
+async fn tab_to(b: &Browser, target: &str, max: usize) -> String {
+    let mut seen = Vec::new();
+    for _ in 0..max {
+        b.press(&Key::Tab.to_string()).await.unwrap();
+        let now = focused(b).await;
+        if now.contains(target) {
+            return now;
+        }
+        seen.push(now);
+    }
+    panic!("Tab never reached {target:?}; the focus went through {seen:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_catalog_is_usable_with_the_keyboard_alone() {
+    if !can_run("the_catalog_is_usable_with_the_keyboard_alone") {
+        return;
+    }
+    let ui = Ui::start(Server::start().await).await;
+    let b = &ui.browser;
+    ui.open("/catalog").await;
+    b.wait_for_text("p.summary", "Showing").await.unwrap();
+
+    // The first Tab stop is the skip link; Enter moves the focus to the content.
+    b.press(&Key::Tab.to_string()).await.unwrap();
+    assert!(
+        focused(b).await.contains("Skip to content"),
+        "{}",
+        focused(b).await
+    );
+    b.press(&Key::Enter.to_string()).await.unwrap();
+    assert!(
+        focused(b).await.starts_with("main#main"),
+        "{}",
+        focused(b).await
+    );
+
+    // From there Tab reaches the kind filter; arrow keys choose a kind.
+    tab_to(b, "select#filter-kind", 10).await;
+    b.press(&Key::Down.to_string()).await.unwrap();
+    poll("a kind chosen with the keyboard", WAIT_TIMEOUT, || async {
+        Ok(b.path().await?.starts_with("/catalog?kind=").then_some(()))
+    })
+    .await
+    .unwrap();
+
+    // Tab on to the first entity link and open it with Enter.
+    let link = tab_to(b, "row a: ", 60).await;
+    let name = link.trim_start_matches("row a: ").to_string();
+    b.press(&Key::Enter.to_string()).await.unwrap();
+    b.wait_for_text("h1", &name).await.unwrap();
+
+    // The entity tabs: Tab to the selected tab, arrows move between tabs.
+    tab_to(b, "a#tab-overview", 20).await;
+    b.press(&Key::Right.to_string()).await.unwrap();
+    poll("the Relations tab", WAIT_TIMEOUT, || async {
+        Ok(b.path().await?.ends_with("?tab=relations").then_some(()))
+    })
+    .await
+    .unwrap();
+    assert!(
+        focused(b).await.starts_with("a#tab-relations"),
+        "{}",
+        focused(b).await
+    );
+    b.press(&Key::End.to_string()).await.unwrap();
+    poll("the last tab", WAIT_TIMEOUT, || async {
+        Ok(b.path().await?.ends_with("?tab=raw").then_some(()))
+    })
+    .await
+    .unwrap();
+    ui.finish().await;
+}
+
+// ---------------------------------------------------------------------------
+// Accessibility (axe-core) in both themes, and screenshots
+// ---------------------------------------------------------------------------
+
+/// The pages checked, with what must be on screen before checking, and the
+/// screenshot's file name.
+const PAGES: &[(&str, &str, &str)] = &[
+    ("/", "section.owned", "home"),
+    ("/catalog", "table.entities tbody tr", "catalog"),
+    (
+        "/catalog/default/component/shipment-service",
+        "section.about",
+        "entity-overview",
+    ),
+    (
+        "/catalog/default/component/shipment-service?tab=relations",
+        "svg.relations-graph g.node",
+        "entity-relations",
+    ),
+    (
+        "/catalog/default/group/team-shipping?tab=children",
+        "section[data-list='Members'] h2",
+        "group-members",
+    ),
+    ("/api-docs", "table tbody tr", "apis"),
+    (
+        "/catalog/default/api/shipment-api?tab=definition",
+        ".api-definition",
+        "api-definition",
+    ),
+    ("/catalog-import", "form.import-form", "import"),
+    ("/catalog-import/validate", "form.validate-form", "validate"),
+    ("/no/such/page", "h1", "not-found"),
+];
+
+/// Runs axe-core on the page (WCAG 2.0/2.1 A and AA rules) and returns the
+/// violations as readable lines.
+async fn axe_violations(b: &Browser, axe: &str) -> Vec<String> {
+    b.execute(axe, vec![]).await.expect("inject axe-core");
+    let result = b
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})
+                .then(r => done(r.violations.map(v => ({
+                    id: v.id, impact: v.impact, help: v.help,
+                    nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ') + ' :: ' + (n.failureSummary || '').replace(/\\s+/g, ' '))
+                }))))
+                .catch(e => done([{id: 'axe-error', help: String(e), nodes: []}]));",
+            vec![],
+        )
+        .await
+        .expect("run axe-core");
+    result
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|v| {
+            format!(
+                "{} ({}): {} at {}",
+                v["id"], v["impact"], v["help"], v["nodes"]
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn main_pages_pass_axe_in_light_and_dark_themes() {
+    if !can_run("main_pages_pass_axe_in_light_and_dark_themes") {
+        return;
+    }
+    let axe = std::fs::read_to_string(axe_script()).expect("read axe-core");
+    let screenshots = std::env::var_os("GREENROOM_SCREENSHOTS").map(PathBuf::from);
+    let ui = Ui::start(Server::start().await).await;
+    let b = &ui.browser;
+    b.client
+        .update_timeouts(
+            greenroom_webdriver::fantoccini::wd::TimeoutConfiguration::new(
+                Some(Duration::from_secs(30)),
+                Some(Duration::from_secs(60)),
+                None,
+            ),
+        )
+        .await
+        .unwrap();
+    let mut failures = Vec::new();
+    for theme in ["light", "dark"] {
+        ui.open("/").await;
+        b.execute(
+            &format!("localStorage.setItem('greenroom.theme', '{theme}')"),
+            vec![],
+        )
+        .await
+        .unwrap();
+        for (path, ready, name) in PAGES {
+            ui.open(path).await;
+            b.wait_for(ready)
+                .await
+                .unwrap_or_else(|e| panic!("{path} ({theme}): {e:#}"));
+            b.wait_gone("[role=status].loading").await.unwrap();
+            let applied = b
+                .execute("return document.documentElement.dataset.theme", vec![])
+                .await
+                .unwrap();
+            assert_eq!(applied, theme, "{path}");
+            for violation in axe_violations(b, &axe).await {
+                failures.push(format!("{path} [{theme}] {violation}"));
+            }
+            if let Some(dir) = &screenshots {
+                std::fs::create_dir_all(dir).unwrap();
+                let png = b.screenshot().await.unwrap();
+                std::fs::write(dir.join(format!("{name}-{theme}.png")), png).unwrap();
+            }
+        }
+    }
+    // The check can fail: an unlabelled input and pale text are caught.
+    b.execute(
+        "const main = document.querySelector('main');
+         main.append(document.createElement('input'));
+         const pale = document.createElement('p');
+         pale.textContent = 'hard to read';
+         pale.style.color = '#767676';
+         pale.style.background = '#808080';
+         main.append(pale);",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let planted = axe_violations(b, &axe).await;
+    for rule in ["\"label\"", "\"color-contrast\""] {
+        assert!(
+            planted.iter().any(|v| v.starts_with(rule)),
+            "axe-core missed {rule}: {planted:?}"
+        );
+    }
+    ui.finish().await;
+    assert!(
+        failures.is_empty(),
+        "axe-core found {} problems:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
