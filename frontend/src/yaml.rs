@@ -68,7 +68,7 @@ async fn call(function: &str, text: &str) -> Result<String, YamlError> {
         .await
         .map_err(|e| unavailable("The YAML reader could not be loaded", e))?;
     let function: js_sys::Function = js_sys::Reflect::get(&module, &JsValue::from_str(function))
-        .and_then(|f| f.dyn_into().map_err(JsValue::from))
+        .and_then(|f| f.dyn_into())
         .map_err(|e| unavailable("The YAML reader is incomplete", e))?;
     let answer = function
         .call1(&JsValue::NULL, &JsValue::from_str(text))
