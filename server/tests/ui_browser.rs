@@ -739,6 +739,73 @@ async fn import_analyzes_dry_runs_then_registers() {
 }
 
 // ---------------------------------------------------------------------------
+// APIs and their definitions
+// ---------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_list_and_an_openapi_definition_rendered() {
+    if !can_run("api_list_and_an_openapi_definition_rendered") {
+        return;
+    }
+    let ui = Ui::start(Server::start().await).await;
+    let b = &ui.browser;
+    ui.open("/api-docs").await;
+    b.wait_for("table.apis tbody tr").await.unwrap();
+
+    // Only OpenAPI documents, then open the Shipment API.
+    b.select("#api-type-filter", "openapi").await.unwrap();
+    poll("only openapi rows", WAIT_TIMEOUT, || async {
+        let types = b.texts("table.apis tbody tr td:nth-child(2)").await?;
+        Ok((!types.is_empty() && types.iter().all(|t| t == "openapi")).then_some(types))
+    })
+    .await
+    .unwrap();
+    assert_eq!(b.path().await.unwrap(), "/api-docs?type=openapi");
+    b.click("table.apis a[href='/catalog/default/api/shipment-api']").await.unwrap();
+    b.wait_for_text("h1", "Shipment API").await.unwrap();
+
+    // The Definition tab: operations grouped by tag, method and path on each.
+    b.click("#tab-definition").await.unwrap();
+    b.wait_for_text(".api-definition h2", "Shipment API").await.unwrap();
+    let tags = b.attrs("section.api-tag", "data-tag").await.unwrap();
+    assert_eq!(tags, [Some("shipments".into()), Some("tracking".into())]);
+    let create = "section.api-tag[data-tag=shipments] details.operation[data-operation-id=createShipment]";
+    let summary = b.wait_for_text(&format!("{create} > summary"), "Book a new shipment").await.unwrap();
+    assert!(summary.contains("POST") && summary.contains("/shipments"), "{summary}");
+
+    // Opening an operation shows its parameters (with shared $ref ones
+    // resolved), the request body schema and every response.
+    let list = "details.operation[data-operation-id=listShipments]";
+    b.click(&format!("{list} > summary")).await.unwrap();
+    let params = b.texts(&format!("{list} table.api-params tbody tr td:first-child")).await.unwrap();
+    for name in ["status", "createdAfter", "limit", "cursor"] {
+        assert!(params.iter().any(|p| p.starts_with(name)), "parameters lack {name}: {params:?}");
+    }
+    let statuses = b.attrs(&format!("{list} li.response"), "data-status").await.unwrap();
+    assert_eq!(statuses, [Some("200".into()), Some("401".into())]);
+    b.click(&format!("{create} > summary")).await.unwrap();
+    let body = b.wait_for_text(&format!("{create} .operation-body"), "NewShipment").await.unwrap();
+    for field in ["sender", "recipient", "parcels"] {
+        assert!(body.contains(field), "request body lacks {field}: {body}");
+    }
+
+    // The raw text is one click away.
+    b.click("details.raw-definition > summary").await.unwrap();
+    b.wait_for_text("details.raw-definition pre", "openapi: 3.0.3").await.unwrap();
+
+    // An AsyncAPI document: channels with their messages (YAML, so this
+    // also loads the YAML module on the way).
+    ui.open("/catalog/default/api/tracking-events?tab=definition").await;
+    let channel = "section.api-channel[data-channel='tracking.events.v1']";
+    let publish = format!("{channel} details.operation[data-operation-id=publishScan]");
+    b.click(&format!("{publish} > summary")).await.unwrap();
+    let messages = b.texts(&format!("{publish} .message .message-name")).await.unwrap();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert!(messages[0].starts_with("ParcelScanned") && messages[1].starts_with("DeliveryFailed"), "{messages:?}");
+    ui.finish().await;
+}
+
+// ---------------------------------------------------------------------------
 // Validator
 // ---------------------------------------------------------------------------
 
