@@ -1,11 +1,10 @@
 //! Benchmark support for the `catalog-bench` and `ui-bench` commands:
 //! catalog checks, the catalog generator, the server's app-config and
 //! process, a throw-away PostgreSQL database, HTTP probes, statistics and the
-//! result table; for the web UI, headless Chromium through chromedriver and
-//! the browser's performance entries.
+//! result table; for the web UI, the browser's performance entries (headless
+//! Chromium itself is driven through `greenroom-webdriver`).
 
 pub mod appconfig;
-pub mod browser;
 pub mod check;
 pub mod generate;
 pub mod perf;

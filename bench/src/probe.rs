@@ -172,7 +172,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_closed_port_is_a_connection_error() {
-        let port = crate::server::free_port().unwrap();
+        let port = greenroom_webdriver::free_port().unwrap();
         let api = Api::new(port, Duration::from_secs(2)).unwrap();
         let url = api.url("/api/catalog/entities", &[]).unwrap();
         let err = api.timed_get(&url).await.unwrap_err().to_string();

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context};
+use greenroom_webdriver::{free_port, log_tail};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
@@ -16,7 +17,7 @@ use crate::generate::{describe, write_catalog, CatalogPlan};
 use crate::pg::TempDatabase;
 use crate::probe::Api;
 use crate::report::{info_row, latency_row, rss_row, stitch_row, Row};
-use crate::server::{free_port, log_tail, ServerProcess};
+use crate::server::ServerProcess;
 use crate::stats::{read_cpu_secs, read_status_kb, read_write_bytes, LatencySummary};
 
 /// Kinds the generator emits; the stitched count is taken over these so the

@@ -8,15 +8,8 @@ use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 
 use anyhow::{bail, Context};
+use greenroom_webdriver::log_tail;
 use tokio::process::{Child, Command};
-
-/// A free TCP port on 127.0.0.1 (bound, read, released: the server binds it
-/// right after, so a collision needs another process to grab it in between).
-pub fn free_port() -> anyhow::Result<u16> {
-    let listener =
-        std::net::TcpListener::bind("127.0.0.1:0").context("cannot bind a loopback port")?;
-    Ok(listener.local_addr()?.port())
-}
 
 pub struct ServerProcess {
     child: Child,
@@ -108,33 +101,9 @@ impl ServerProcess {
     }
 }
 
-/// The last `lines` lines of a text file (empty when unreadable).
-pub fn log_tail(path: &Path, lines: usize) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let all: Vec<&str> = text.lines().collect();
-    all[all.len().saturating_sub(lines)..].join("\n")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn free_port_is_bindable() {
-        let port = free_port().unwrap();
-        assert_ne!(port, 0);
-        std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
-    }
-
-    #[test]
-    fn log_tail_keeps_the_last_lines() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("log");
-        std::fs::write(&path, "a\nb\nc\nd\n").unwrap();
-        assert_eq!(log_tail(&path, 2), "c\nd");
-        assert_eq!(log_tail(&path, 10), "a\nb\nc\nd");
-        assert_eq!(log_tail(&dir.path().join("missing"), 3), "");
-    }
 
     #[tokio::test]
     async fn a_server_that_exits_is_reported_with_its_log() {

@@ -10,9 +10,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
-use greenroom_bench::browser::find_on_path;
 use greenroom_bench::run::DbKind;
 use greenroom_bench::uirun::{run_ui, UiOptions};
+use greenroom_webdriver::find_on_path;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum Db {

@@ -8,9 +8,10 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context};
+use greenroom_webdriver::fantoccini;
+use greenroom_webdriver::{free_port, log_tail, ChromeDriver};
 
 use crate::appconfig::{app_config_yaml, BenchDatabase};
-use crate::browser::ChromeDriver;
 use crate::generate::{describe, write_catalog, CatalogPlan};
 use crate::perf::{
     self, cross_check_row, fmt_ms, kb, p50_max, resource_table, table, PageLoad, Refetch,
@@ -21,8 +22,10 @@ use crate::pg::TempDatabase;
 use crate::probe::Api;
 use crate::report::{info_row, markdown, Row};
 use crate::run::{database_label, wait_until_stitched, DbKind};
-use crate::server::{free_port, log_tail, ServerProcess};
+use crate::server::ServerProcess;
 
+/// Chromium's window, the same for every sample.
+const WINDOW: (u32, u32) = (1280, 800);
 /// How often the page is asked whether the first-rows mark is there. The
 /// mark carries its own timestamp, so this only bounds the waiting.
 const POLL_EVERY: Duration = Duration::from_millis(50);
@@ -305,7 +308,7 @@ async fn browse(
         std::fs::create_dir_all(&profile)
             .with_context(|| format!("cannot create {}", profile.display()))?;
         let client = driver
-            .session(&opts.chromium, &profile, opts.page_timeout)
+            .session_within(&opts.chromium, &profile, WINDOW, opts.page_timeout)
             .await?;
         if let Some(version) = client
             .capabilities()

@@ -761,47 +761,79 @@ async fn api_list_and_an_openapi_definition_rendered() {
     .await
     .unwrap();
     assert_eq!(b.path().await.unwrap(), "/api-docs?type=openapi");
-    b.click("table.apis a[href='/catalog/default/api/shipment-api']").await.unwrap();
+    b.click("table.apis a[href='/catalog/default/api/shipment-api']")
+        .await
+        .unwrap();
     b.wait_for_text("h1", "Shipment API").await.unwrap();
 
     // The Definition tab: operations grouped by tag, method and path on each.
     b.click("#tab-definition").await.unwrap();
-    b.wait_for_text(".api-definition h2", "Shipment API").await.unwrap();
+    b.wait_for_text(".api-definition h2", "Shipment API")
+        .await
+        .unwrap();
     let tags = b.attrs("section.api-tag", "data-tag").await.unwrap();
     assert_eq!(tags, [Some("shipments".into()), Some("tracking".into())]);
-    let create = "section.api-tag[data-tag=shipments] details.operation[data-operation-id=createShipment]";
-    let summary = b.wait_for_text(&format!("{create} > summary"), "Book a new shipment").await.unwrap();
-    assert!(summary.contains("POST") && summary.contains("/shipments"), "{summary}");
+    let create =
+        "section.api-tag[data-tag=shipments] details.operation[data-operation-id=createShipment]";
+    let summary = b
+        .wait_for_text(&format!("{create} > summary"), "Book a new shipment")
+        .await
+        .unwrap();
+    assert!(
+        summary.contains("POST") && summary.contains("/shipments"),
+        "{summary}"
+    );
 
     // Opening an operation shows its parameters (with shared $ref ones
     // resolved), the request body schema and every response.
     let list = "details.operation[data-operation-id=listShipments]";
     b.click(&format!("{list} > summary")).await.unwrap();
-    let params = b.texts(&format!("{list} table.api-params tbody tr td:first-child")).await.unwrap();
+    let params = b
+        .texts(&format!("{list} table.api-params tbody tr td:first-child"))
+        .await
+        .unwrap();
     for name in ["status", "createdAfter", "limit", "cursor"] {
-        assert!(params.iter().any(|p| p.starts_with(name)), "parameters lack {name}: {params:?}");
+        assert!(
+            params.iter().any(|p| p.starts_with(name)),
+            "parameters lack {name}: {params:?}"
+        );
     }
-    let statuses = b.attrs(&format!("{list} li.response"), "data-status").await.unwrap();
+    let statuses = b
+        .attrs(&format!("{list} li.response"), "data-status")
+        .await
+        .unwrap();
     assert_eq!(statuses, [Some("200".into()), Some("401".into())]);
     b.click(&format!("{create} > summary")).await.unwrap();
-    let body = b.wait_for_text(&format!("{create} .operation-body"), "NewShipment").await.unwrap();
+    let body = b
+        .wait_for_text(&format!("{create} .operation-body"), "NewShipment")
+        .await
+        .unwrap();
     for field in ["sender", "recipient", "parcels"] {
         assert!(body.contains(field), "request body lacks {field}: {body}");
     }
 
     // The raw text is one click away.
     b.click("details.raw-definition > summary").await.unwrap();
-    b.wait_for_text("details.raw-definition pre", "openapi: 3.0.3").await.unwrap();
+    b.wait_for_text("details.raw-definition pre", "openapi: 3.0.3")
+        .await
+        .unwrap();
 
     // An AsyncAPI document: channels with their messages (YAML, so this
     // also loads the YAML module on the way).
-    ui.open("/catalog/default/api/tracking-events?tab=definition").await;
+    ui.open("/catalog/default/api/tracking-events?tab=definition")
+        .await;
     let channel = "section.api-channel[data-channel='tracking.events.v1']";
     let publish = format!("{channel} details.operation[data-operation-id=publishScan]");
     b.click(&format!("{publish} > summary")).await.unwrap();
-    let messages = b.texts(&format!("{publish} .message .message-name")).await.unwrap();
+    let messages = b
+        .texts(&format!("{publish} .message .message-name"))
+        .await
+        .unwrap();
     assert_eq!(messages.len(), 2, "{messages:?}");
-    assert!(messages[0].starts_with("ParcelScanned") && messages[1].starts_with("DeliveryFailed"), "{messages:?}");
+    assert!(
+        messages[0].starts_with("ParcelScanned") && messages[1].starts_with("DeliveryFailed"),
+        "{messages:?}"
+    );
     ui.finish().await;
 }
 

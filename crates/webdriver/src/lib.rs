@@ -37,8 +37,9 @@ pub fn find_on_path(name: &str) -> Option<PathBuf> {
         .find(|candidate| candidate.is_file())
 }
 
-/// A free TCP port on 127.0.0.1 (bound, read, released: chromedriver binds it
-/// right after, so a collision needs another process to grab it in between).
+/// A free TCP port on 127.0.0.1 (bound, read, released: the caller's process
+/// binds it right after, so a collision needs another process to grab it in
+/// between).
 pub fn free_port() -> anyhow::Result<u16> {
     let listener =
         std::net::TcpListener::bind("127.0.0.1:0").context("cannot bind a loopback port")?;
@@ -180,15 +181,28 @@ impl ChromeDriver {
         profile_dir: &Path,
         window: (u32, u32),
     ) -> anyhow::Result<fantoccini::Client> {
+        self.session_within(chromium, profile_dir, window, SESSION_TIMEOUT)
+            .await
+    }
+
+    /// [`ChromeDriver::session`], giving Chromium `timeout` to start instead
+    /// of the default 60 s.
+    pub async fn session_within(
+        &self,
+        chromium: &Path,
+        profile_dir: &Path,
+        window: (u32, u32),
+        timeout: Duration,
+    ) -> anyhow::Result<fantoccini::Client> {
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
         let mut builder = fantoccini::ClientBuilder::new(connector);
         builder.capabilities(capabilities(chromium, profile_dir, window));
-        let client = tokio::time::timeout(SESSION_TIMEOUT, builder.connect(&self.url()))
+        let client = tokio::time::timeout(timeout, builder.connect(&self.url()))
             .await
             .with_context(|| {
                 format!(
                     "Chromium did not start within {} s; chromedriver log:\n{}",
-                    SESSION_TIMEOUT.as_secs(),
+                    timeout.as_secs(),
                     log_tail(&self.log_file, 20)
                 )
             })?
@@ -464,6 +478,7 @@ mod tests {
         std::fs::write(&path, "a\nb\nc\nd\n").unwrap();
         assert_eq!(log_tail(&path, 2), "c\nd");
         assert_eq!(log_tail(&path, 10), "a\nb\nc\nd");
+        assert_eq!(log_tail(&dir.path().join("missing"), 3), "");
     }
 
     #[tokio::test]
@@ -506,5 +521,36 @@ mod tests {
         };
         assert!(err.contains("chromedriver exited"), "{err}");
         assert!(err.contains("cannot listen on --port="), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_session_that_does_not_start_in_time_is_reported_with_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let log_file = dir.path().join("driver.log");
+        std::fs::write(&log_file, "starting a browser\n").unwrap();
+        // Accepts connections (the kernel's backlog) and never answers.
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let driver = ChromeDriver {
+            child: None,
+            pid: 0,
+            port: silent.local_addr().unwrap().port(),
+            log_file,
+        };
+        let started = Instant::now();
+        let err = match driver
+            .session_within(
+                Path::new("chromium"),
+                &dir.path().join("profile"),
+                (800, 600),
+                Duration::from_secs(1),
+            )
+            .await
+        {
+            Ok(_) => panic!("a silent driver should not open a session"),
+            Err(e) => format!("{e:#}"),
+        };
+        assert!(started.elapsed() < Duration::from_secs(10), "{err}");
+        assert!(err.contains("did not start within 1 s"), "{err}");
+        assert!(err.contains("starting a browser"), "{err}");
     }
 }
