@@ -39,7 +39,8 @@ fn str_at<'a>(value: &'a Value, path: &[&str]) -> Option<&'a str> {
     path.iter().try_fold(value, |v, key| v.get(key))?.as_str()
 }
 
-fn entity_str<'a>(entity: &'a Entity, section: &str, key: &str) -> Option<&'a str> {
+/// `entity[section][key]` when it is a string.
+pub fn entity_str<'a>(entity: &'a Entity, section: &str, key: &str) -> Option<&'a str> {
     entity.get(section).and_then(|s| str_at(s, &[key]))
 }
 
@@ -322,6 +323,14 @@ pub fn spec_ref_link(entity: &Entity, field: &str, default_kind: &str) -> Option
 
 /// The relations of the given types, as refs (targets that do not parse are skipped).
 pub fn relation_targets(entity: &Entity, types: &[&str]) -> Vec<(String, EntityRef)> {
+    relations_where(entity, |kind| {
+        types.iter().any(|t| t.eq_ignore_ascii_case(kind))
+    })
+}
+
+/// `(relation type, target ref)` of the relations whose type `keep` accepts
+/// (targets that do not parse are skipped).
+pub fn relations_where(entity: &Entity, keep: impl Fn(&str) -> bool) -> Vec<(String, EntityRef)> {
     entity
         .get("relations")
         .and_then(Value::as_array)
@@ -330,7 +339,7 @@ pub fn relation_targets(entity: &Entity, types: &[&str]) -> Vec<(String, EntityR
         .iter()
         .filter_map(|relation| {
             let kind = str_at(relation, &["type"])?;
-            if !types.iter().any(|t| t.eq_ignore_ascii_case(kind)) {
+            if !keep(kind) {
                 return None;
             }
             let target =

@@ -6,7 +6,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use greenroom_model::{entity_ref::DEFAULT_NAMESPACE, Entity, EntityRef};
+use crate::entity::relations_where;
+use greenroom_model::{Entity, EntityRef};
 use serde_json::Value;
 
 /// The most nodes one graph shows; a larger neighbourhood is cut at this size
@@ -48,20 +49,9 @@ fn canonical(relation: &str) -> (String, bool) {
 /// `(relation type, target ref)` of an entity's relations, keeping only the
 /// types in `shown` (all when empty).
 pub fn relations_of(entity: &Entity, shown: &BTreeSet<String>) -> Vec<(String, EntityRef)> {
-    entity
-        .get("relations")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|relation| {
-            let kind = relation.get("type")?.as_str()?;
-            let target = relation.get("targetRef")?.as_str()?;
-            let target = EntityRef::parse(target, None, DEFAULT_NAMESPACE).ok()?;
-            let (name, _) = canonical(kind);
-            (shown.is_empty() || shown.contains(&name)).then(|| (kind.to_string(), target))
-        })
-        .collect()
+    relations_where(entity, |kind| {
+        shown.is_empty() || shown.contains(&canonical(kind).0)
+    })
 }
 
 #[derive(Debug, Clone, PartialEq)]

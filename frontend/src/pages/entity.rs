@@ -107,10 +107,7 @@ pub fn EntityPage() -> impl IntoView {
 }
 
 fn text_of(entity: &Entity, section: &str, key: &str) -> String {
-    entity
-        .get(section)
-        .and_then(|s| s.get(key))
-        .and_then(Value::as_str)
+    crate::entity::entity_str(entity, section, key)
         .unwrap_or_default()
         .to_string()
 }

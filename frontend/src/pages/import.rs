@@ -265,10 +265,7 @@ fn Review(
         .iter()
         .map(|entity| {
             let text = |section: &str, key: &str| {
-                entity
-                    .get(section)
-                    .and_then(|s| s.get(key))
-                    .and_then(Value::as_str)
+                crate::entity::entity_str(entity, section, key)
                     .unwrap_or_default()
                     .to_string()
             };

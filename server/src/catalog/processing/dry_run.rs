@@ -24,11 +24,10 @@ impl Pipeline {
         &self,
         spec: &LocationSpec,
     ) -> Result<Vec<Entity>, Vec<ProcessingError>> {
-        // First in, first out: the entities come back in file order.
-        let mut pending = std::collections::VecDeque::from([generated_location_entity(spec)]);
+        let mut pending = vec![generated_location_entity(spec)];
         let mut seen = HashSet::new();
         let mut entities = Vec::new();
-        while let Some(entity) = pending.pop_front() {
+        while let Some(entity) = pending.pop() {
             let outcome = self.run_stages(&entity).await;
             let processed = match outcome.processed {
                 Some(processed) if outcome.errors.is_empty() => processed,
