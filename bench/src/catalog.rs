@@ -7,15 +7,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
+use clap::Parser;
+use greenroom_bench::cli::{default_server_bin, finish, CatalogArgs};
 use greenroom_bench::report::markdown;
-use greenroom_bench::run::{run, DbKind, Options};
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum Db {
-    Sqlite,
-    Postgres,
-}
+use greenroom_bench::run::{run, Options};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -23,16 +18,8 @@ enum Db {
     about = "Measure the Greenroom catalog at scale against the real server binary"
 )]
 struct Args {
-    /// Number of generated entities (at least 10).
-    #[arg(long, default_value_t = 100_000)]
-    entities: usize,
-    /// Database backend of the server.
-    #[arg(long, value_enum, default_value_t = Db::Sqlite)]
-    db: Db,
-    /// Administrative PostgreSQL URL (loopback only); a fresh database is
-    /// created next to it for the run and dropped afterwards.
-    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
-    pg_url: String,
+    #[command(flatten)]
+    catalog: CatalogArgs,
     /// Server binary [default: <cargo target dir>/release/greenroom].
     #[arg(long)]
     server_bin: Option<PathBuf>,
@@ -56,31 +43,13 @@ struct Args {
     seed: u64,
 }
 
-/// `$CARGO_TARGET_DIR/release/greenroom`, else the `release` folder next to
-/// the folder this binary was built into, else `target/release/greenroom`.
-fn default_server_bin() -> PathBuf {
-    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .or_else(|| {
-            let exe = std::env::current_exe().ok()?;
-            Some(exe.parent()?.parent()?.to_path_buf())
-        });
-    target_dir
-        .unwrap_or_else(|| PathBuf::from("target"))
-        .join("release")
-        .join("greenroom")
-}
-
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
     let options = Options {
-        entities: args.entities,
-        db: match args.db {
-            Db::Sqlite => DbKind::Sqlite,
-            Db::Postgres => DbKind::Postgres,
-        },
-        pg_url: args.pg_url,
+        entities: args.catalog.entities,
+        db: args.catalog.db,
+        pg_url: args.catalog.pg_url,
         server_bin: args.server_bin.unwrap_or_else(default_server_bin),
         samples: args.samples,
         warmup: args.warmup,
@@ -89,15 +58,8 @@ async fn main() -> ExitCode {
         stitch_timeout: Duration::from_secs(args.stitch_timeout),
         seed: args.seed,
     };
-    let outcome = run(&options).await;
-    match outcome {
-        Ok(rows) => {
-            println!("{}", markdown(&rows));
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("catalog-bench: error: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
+    finish(
+        "catalog-bench",
+        run(&options).await.map(|rows| markdown(&rows)),
+    )
 }

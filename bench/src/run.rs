@@ -6,18 +6,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, bail, Context};
-use greenroom_webdriver::{free_port, log_tail};
+use anyhow::{bail, Context};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
 
-use crate::appconfig::{app_config_yaml, BenchDatabase};
-use crate::generate::{describe, write_catalog, CatalogPlan};
-use crate::pg::TempDatabase;
+use crate::appconfig::BenchDatabase;
+use crate::cli::check_counts;
+use crate::generate::{describe, CatalogPlan};
+use crate::harness::{start_server, with_catalog, CatalogSetup, StartedServer};
 use crate::probe::Api;
 use crate::report::{info_row, latency_row, rss_row, stitch_row, Row};
-use crate::server::ServerProcess;
+use crate::server::{check_server_bin, ServerProcess};
 use crate::stats::{read_cpu_secs, read_status_kb, read_write_bytes, LatencySummary};
 
 /// Kinds the generator emits; the stitched count is taken over these so the
@@ -36,7 +36,7 @@ const POLL_EVERY: Duration = Duration::from_millis(250);
 const PROGRESS_EVERY: Duration = Duration::from_secs(5);
 const RSS_SAMPLE_EVERY: Duration = Duration::from_millis(200);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum DbKind {
     Sqlite,
     Postgres,
@@ -58,22 +58,11 @@ pub struct Options {
 
 impl Options {
     pub fn validate(&self) -> anyhow::Result<()> {
-        if self.samples == 0 {
-            bail!("--samples must be at least 1");
-        }
-        if self.per_file == 0 {
-            bail!("--per-file must be at least 1");
-        }
+        check_counts(&[("--samples", self.samples), ("--per-file", self.per_file)])?;
         if self.stitch_timeout.is_zero() {
             bail!("--stitch-timeout must be at least 1 second");
         }
-        if !self.server_bin.is_file() {
-            bail!(
-                "server binary {} not found; build it first with `cargo build --release -p greenroom` \
-                 or pass --server-bin",
-                self.server_bin.display()
-            );
-        }
+        check_server_bin(&self.server_bin)?;
         Ok(())
     }
 }
@@ -82,66 +71,25 @@ impl Options {
 /// directory and database are removed on every path (unless `keep`).
 pub async fn run(opts: &Options) -> anyhow::Result<Vec<Row>> {
     opts.validate()?;
-    let plan = CatalogPlan::new(opts.entities, opts.seed).map_err(|e| anyhow!(e))?;
-    let workdir = tempfile::Builder::new()
-        .prefix("greenroom-bench-")
-        .tempdir()
-        .context("cannot create a temporary directory")?;
-    let dir = workdir.path().to_path_buf();
-
-    let started = Instant::now();
-    let written = write_catalog(&dir, &plan, opts.per_file)?;
-    eprintln!(
-        "generated {} in {} files ({:.1} MB) in {:.1} s under {}",
-        describe(&plan),
-        written.entity_files.len(),
-        written.bytes as f64 / 1e6,
-        started.elapsed().as_secs_f64(),
-        dir.display()
-    );
-
-    let temp_db = match opts.db {
-        DbKind::Postgres => Some(TempDatabase::create(&opts.pg_url).await?),
-        DbKind::Sqlite => None,
+    let setup = CatalogSetup {
+        entities: opts.entities,
+        seed: opts.seed,
+        per_file: opts.per_file,
+        db: opts.db,
+        pg_url: &opts.pg_url,
+        keep: opts.keep,
+        dir_prefix: "greenroom-bench-",
+        kept_files: &["catalog", "app-config.yaml", "server.log"],
     };
-    let database = match &temp_db {
-        Some(db) => BenchDatabase::Postgres {
-            url: db.url.clone(),
-        },
-        None => BenchDatabase::Sqlite {
-            file: dir.join("catalog.sqlite").to_string_lossy().into_owned(),
-        },
-    };
-
-    // Ctrl-C ends the measurement but still runs the clean-up below.
-    let outcome = tokio::select! {
-        outcome = measure(opts, &plan, &dir, &written.location_file, &database) => outcome,
-        _ = tokio::signal::ctrl_c() => Err(anyhow!("interrupted")),
-    };
-
-    if let Some(db) = temp_db {
-        let name = db.name.clone();
-        if opts.keep {
-            eprintln!("kept database {name}");
-        } else {
-            match db.drop_now().await {
-                Ok(()) => eprintln!("dropped database {name}"),
-                Err(e) => eprintln!("warning: could not drop database {name}: {e:#}"),
-            }
-        }
-    }
-    if opts.keep {
-        let kept = workdir.keep();
-        eprintln!(
-            "kept {} (catalog, app-config.yaml, server.log)",
-            kept.display()
-        );
-    }
+    let done = with_catalog(&setup, async |plan, dir, location_file, database| {
+        measure(opts, plan, dir, location_file, database).await
+    })
+    .await?;
     let mut rows = vec![
-        info_row("catalog", describe(&plan)),
-        info_row("database", database_label(&database)),
+        info_row("catalog", describe(&done.plan)),
+        info_row("database", database_label(&done.database)),
     ];
-    rows.extend(outcome?);
+    rows.extend(done.measured);
     Ok(rows)
 }
 
@@ -161,16 +109,11 @@ async fn measure(
     location_file: &Path,
     database: &BenchDatabase,
 ) -> anyhow::Result<Vec<Row>> {
-    let port = free_port()?;
-    let config_file = dir.join("app-config.yaml");
-    std::fs::write(
-        &config_file,
-        app_config_yaml(port, database, location_file)?,
-    )
-    .with_context(|| format!("cannot write {}", config_file.display()))?;
-    let spawned = Instant::now();
-    let mut server =
-        ServerProcess::start(&opts.server_bin, &config_file, dir, &dir.join("server.log"))?;
+    let StartedServer {
+        process: mut server,
+        port,
+        spawned,
+    } = start_server(&opts.server_bin, dir, location_file, database, &[])?;
     eprintln!(
         "started {} (pid {}) on 127.0.0.1:{port}",
         opts.server_bin.display(),
@@ -181,20 +124,7 @@ async fn measure(
     let sampler = tokio::spawn(sample_rss(server.pid, peak_rss.clone()));
     let outcome = measure_running(opts, plan, port, &mut server, spawned, &peak_rss).await;
     sampler.abort();
-    // An exited server's error already quotes the log; others get it here.
-    let exited = matches!(server.exited(), Ok(Some(_)));
-    let outcome = outcome.map_err(|e| {
-        let log = log_tail(&server.log_file, 20);
-        if exited || log.is_empty() {
-            e
-        } else {
-            e.context(format!("server log (last lines):\n{log}"))
-        }
-    });
-    let stopped = server.stop().await;
-    let rows = outcome?;
-    stopped?;
-    Ok(rows)
+    server.stop_after(outcome).await
 }
 
 async fn sample_rss(pid: u32, peak: Arc<AtomicU64>) {

@@ -11,6 +11,18 @@ use anyhow::{bail, Context};
 use greenroom_webdriver::log_tail;
 use tokio::process::{Child, Command};
 
+/// Fails, saying how to build it, when the server binary is not a file.
+pub fn check_server_bin(server_bin: &Path) -> anyhow::Result<()> {
+    if !server_bin.is_file() {
+        bail!(
+            "server binary {} not found; build it first with `cargo build --release -p greenroom` \
+             or pass --server-bin",
+            server_bin.display()
+        );
+    }
+    Ok(())
+}
+
 pub struct ServerProcess {
     child: Child,
     pub pid: u32,
@@ -87,6 +99,26 @@ impl ServerProcess {
             );
         }
         Ok(())
+    }
+
+    /// Stops the server after a measurement and returns its `outcome`. An
+    /// error gets the last lines of the server log, unless the server has
+    /// exited (its error already quotes the log). The outcome's error comes
+    /// before one from stopping.
+    pub async fn stop_after<T>(mut self, outcome: anyhow::Result<T>) -> anyhow::Result<T> {
+        let exited = matches!(self.exited(), Ok(Some(_)));
+        let outcome = outcome.map_err(|e| {
+            let log = log_tail(&self.log_file, 20);
+            if exited || log.is_empty() {
+                e
+            } else {
+                e.context(format!("server log (last lines):\n{log}"))
+            }
+        });
+        let stopped = self.stop().await;
+        let value = outcome?;
+        stopped?;
+        Ok(value)
     }
 
     /// Kills the server and waits (bounded) for it to be reaped.
@@ -167,6 +199,38 @@ mod tests {
         server.ensure_running().unwrap();
         let pid = server.pid;
         server.stop().await.unwrap();
+        assert!(
+            !Path::new(&format!("/proc/{pid}")).exists(),
+            "pid {pid} still alive"
+        );
+    }
+
+    #[tokio::test]
+    async fn stop_after_adds_the_log_of_a_running_server_to_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("talker.sh");
+        std::fs::write(&script, "#!/bin/sh\necho 'listening'\nexec sleep 600\n").unwrap();
+        make_executable(&script);
+        let log = dir.path().join("log");
+        let server =
+            ServerProcess::start(&script, Path::new("cfg.yaml"), dir.path(), &log).unwrap();
+        let pid = server.pid;
+        for _ in 0..100 {
+            if !log_tail(&log, 1).is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let err = server
+            .stop_after::<()>(Err(anyhow::anyhow!("measurement failed")))
+            .await
+            .unwrap_err();
+        let text = format!("{err:#}");
+        assert!(text.contains("measurement failed"), "{text}");
+        assert!(
+            text.contains("server log (last lines):\nlistening"),
+            "{text}"
+        );
         assert!(
             !Path::new(&format!("/proc/{pid}")).exists(),
             "pid {pid} still alive"

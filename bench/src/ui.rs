@@ -9,16 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
-use greenroom_bench::run::DbKind;
+use clap::Parser;
+use greenroom_bench::cli::{default_server_bin, finish, CatalogArgs};
 use greenroom_bench::uirun::{run_ui, UiOptions};
 use greenroom_webdriver::find_on_path;
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum Db {
-    Sqlite,
-    Postgres,
-}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -26,16 +20,8 @@ enum Db {
     about = "Measure the Greenroom web UI (first-page download size, time to first rows) in headless Chromium"
 )]
 struct Args {
-    /// Number of generated entities (at least 10).
-    #[arg(long, default_value_t = 100_000)]
-    entities: usize,
-    /// Database backend of the server.
-    #[arg(long, value_enum, default_value_t = Db::Sqlite)]
-    db: Db,
-    /// Administrative PostgreSQL URL (loopback only); a fresh database is
-    /// created next to it for the run and dropped afterwards.
-    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
-    pg_url: String,
+    #[command(flatten)]
+    catalog: CatalogArgs,
     /// Cold page loads, each in a fresh browser profile (each followed by a warm reload).
     #[arg(long, default_value_t = 5)]
     samples: usize,
@@ -94,21 +80,6 @@ fn dist_dir(flag: Option<PathBuf>) -> PathBuf {
     std::path::absolute(&dir).unwrap_or(dir)
 }
 
-/// `$CARGO_TARGET_DIR/release/greenroom`, else the `release` folder next to
-/// the folder this binary was built into, else `target/release/greenroom`.
-fn default_server_bin() -> PathBuf {
-    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .or_else(|| {
-            let exe = std::env::current_exe().ok()?;
-            Some(exe.parent()?.parent()?.to_path_buf())
-        });
-    target_dir
-        .unwrap_or_else(|| PathBuf::from("target"))
-        .join("release")
-        .join("greenroom")
-}
-
 fn on_path(names: &[&str]) -> PathBuf {
     names
         .iter()
@@ -120,12 +91,9 @@ fn on_path(names: &[&str]) -> PathBuf {
 async fn main() -> ExitCode {
     let args = Args::parse();
     let options = UiOptions {
-        entities: args.entities,
-        db: match args.db {
-            Db::Sqlite => DbKind::Sqlite,
-            Db::Postgres => DbKind::Postgres,
-        },
-        pg_url: args.pg_url,
+        entities: args.catalog.entities,
+        db: args.catalog.db,
+        pg_url: args.catalog.pg_url,
         server_bin: args.server_bin.unwrap_or_else(default_server_bin),
         dist: dist_dir(args.dist),
         chromium: args
@@ -142,14 +110,5 @@ async fn main() -> ExitCode {
         seed: args.seed,
         keep: args.keep,
     };
-    match run_ui(&options).await {
-        Ok(report) => {
-            println!("{report}");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("ui-bench: error: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
+    finish("ui-bench", run_ui(&options).await)
 }

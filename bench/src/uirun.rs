@@ -7,22 +7,23 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, bail, Context};
+use anyhow::{bail, Context};
 use greenroom_webdriver::fantoccini;
-use greenroom_webdriver::{free_port, log_tail, ChromeDriver};
+use greenroom_webdriver::ChromeDriver;
 
-use crate::appconfig::{app_config_yaml, BenchDatabase};
-use crate::generate::{describe, write_catalog, CatalogPlan};
+use crate::appconfig::BenchDatabase;
+use crate::cli::check_counts;
+use crate::generate::{describe, CatalogPlan};
+use crate::harness::{start_server, with_catalog, CatalogSetup, StartedServer};
 use crate::perf::{
     self, cross_check_row, fmt_ms, kb, p50_max, resource_table, table, PageLoad, Refetch,
     ResourceKind, COLLECT_SCRIPT, CROSS_CHECK_HEADERS, ENTITIES_QUERY_PATH, FACETS_PATH,
     FIRST_ROWS_MARK,
 };
-use crate::pg::TempDatabase;
 use crate::probe::Api;
 use crate::report::{info_row, markdown, Row};
 use crate::run::{database_label, wait_until_stitched, DbKind};
-use crate::server::ServerProcess;
+use crate::server::{check_server_bin, ServerProcess};
 
 /// Chromium's window, the same for every sample.
 const WINDOW: (u32, u32) = (1280, 800);
@@ -59,22 +60,11 @@ pub struct UiOptions {
 
 impl UiOptions {
     pub fn validate(&self) -> anyhow::Result<()> {
-        if self.samples == 0 {
-            bail!("--samples must be at least 1");
-        }
-        if self.per_file == 0 {
-            bail!("--per-file must be at least 1");
-        }
+        check_counts(&[("--samples", self.samples), ("--per-file", self.per_file)])?;
         if self.stitch_timeout.is_zero() || self.page_timeout.is_zero() {
             bail!("--stitch-timeout and --page-timeout must be at least 1 second");
         }
-        if !self.server_bin.is_file() {
-            bail!(
-                "server binary {} not found; build it first with `cargo build --release -p greenroom` \
-                 or pass --server-bin",
-                self.server_bin.display()
-            );
-        }
+        check_server_bin(&self.server_bin)?;
         check_dist(&self.dist)?;
         for (what, path, flag) in [
             ("Chromium", &self.chromium, "--chromium"),
@@ -152,62 +142,26 @@ struct Measured {
 /// afterwards on every path (unless `keep`).
 pub async fn run_ui(opts: &UiOptions) -> anyhow::Result<String> {
     opts.validate()?;
-    let plan = CatalogPlan::new(opts.entities, opts.seed).map_err(|e| anyhow!(e))?;
-    let workdir = tempfile::Builder::new()
-        .prefix("greenroom-ui-bench-")
-        .tempdir()
-        .context("cannot create a temporary directory")?;
-    let dir = workdir.path().to_path_buf();
-
-    let started = Instant::now();
-    let written = write_catalog(&dir, &plan, opts.per_file)?;
-    eprintln!(
-        "generated {} in {} files ({:.1} MB) in {:.1} s under {}",
-        describe(&plan),
-        written.entity_files.len(),
-        written.bytes as f64 / 1e6,
-        started.elapsed().as_secs_f64(),
-        dir.display()
-    );
-
-    let temp_db = match opts.db {
-        DbKind::Postgres => Some(TempDatabase::create(&opts.pg_url).await?),
-        DbKind::Sqlite => None,
+    let setup = CatalogSetup {
+        entities: opts.entities,
+        seed: opts.seed,
+        per_file: opts.per_file,
+        db: opts.db,
+        pg_url: &opts.pg_url,
+        keep: opts.keep,
+        dir_prefix: "greenroom-ui-bench-",
+        kept_files: &[
+            "catalog",
+            "app-config.yaml",
+            "server.log",
+            "chromedriver.log",
+        ],
     };
-    let database = match &temp_db {
-        Some(db) => BenchDatabase::Postgres {
-            url: db.url.clone(),
-        },
-        None => BenchDatabase::Sqlite {
-            file: dir.join("catalog.sqlite").to_string_lossy().into_owned(),
-        },
-    };
-
-    let outcome = tokio::select! {
-        outcome = measure(opts, &plan, &dir, &written.location_file, &database) => outcome,
-        _ = tokio::signal::ctrl_c() => Err(anyhow!("interrupted")),
-    };
-
-    if let Some(db) = temp_db {
-        let name = db.name.clone();
-        if opts.keep {
-            eprintln!("kept database {name}");
-        } else {
-            match db.drop_now().await {
-                Ok(()) => eprintln!("dropped database {name}"),
-                Err(e) => eprintln!("warning: could not drop database {name}: {e:#}"),
-            }
-        }
-    }
-    if opts.keep {
-        let kept = workdir.keep();
-        eprintln!(
-            "kept {} (catalog, app-config.yaml, server.log, chromedriver.log)",
-            kept.display()
-        );
-    }
-    let measured = outcome?;
-    Ok(render(opts, &plan, &database, &measured))
+    let done = with_catalog(&setup, async |plan, dir, location_file, database| {
+        measure(opts, plan, dir, location_file, database).await
+    })
+    .await?;
+    Ok(render(opts, &done.plan, &done.database, &done.measured))
 }
 
 async fn measure(
@@ -217,19 +171,15 @@ async fn measure(
     location_file: &Path,
     database: &BenchDatabase,
 ) -> anyhow::Result<Measured> {
-    let port = free_port()?;
-    let config_file = dir.join("app-config.yaml");
-    std::fs::write(
-        &config_file,
-        app_config_yaml(port, database, location_file)?,
-    )
-    .with_context(|| format!("cannot write {}", config_file.display()))?;
-    let spawned = Instant::now();
-    let mut server = ServerProcess::start_with_env(
+    let StartedServer {
+        process: mut server,
+        port,
+        spawned,
+    } = start_server(
         &opts.server_bin,
-        &config_file,
         dir,
-        &dir.join("server.log"),
+        location_file,
+        database,
         &[("GREENROOM_DIST_DIR", opts.dist.as_os_str())],
     )?;
     eprintln!(
@@ -239,19 +189,7 @@ async fn measure(
         opts.dist.display()
     );
     let outcome = measure_running(opts, plan, dir, port, &mut server, spawned).await;
-    let exited = matches!(server.exited(), Ok(Some(_)));
-    let outcome = outcome.map_err(|e| {
-        let log = log_tail(&server.log_file, 20);
-        if exited || log.is_empty() {
-            e
-        } else {
-            e.context(format!("server log (last lines):\n{log}"))
-        }
-    });
-    let stopped = server.stop().await;
-    let measured = outcome?;
-    stopped?;
-    Ok(measured)
+    server.stop_after(outcome).await
 }
 
 async fn measure_running(
