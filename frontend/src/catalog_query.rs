@@ -301,13 +301,17 @@ impl CatalogQuery {
         url
     }
 
-    /// `/entity-facets` for every filter's values, counted within the chosen kind.
-    pub fn facets_url(&self) -> String {
-        let mut url = format!("{CATALOG_API}/entity-facets?facet=kind");
-        for facet in FACETS {
-            url.push_str("&facet=");
-            url.push_str(&encode_component(facet.field));
-        }
+    /// `/entity-facets` for the filters' values, counted within the chosen
+    /// kind: the drop-downs' (with the kinds), or the open-ended ones (owners
+    /// and tags, which run to thousands of values in a large catalog and are
+    /// only fetched when the user goes to type one).
+    pub fn facets_url(&self, open_ended: bool) -> String {
+        let mut url = format!("{CATALOG_API}/entity-facets?");
+        let fields = std::iter::once(KIND)
+            .chain(FACETS)
+            .filter(|facet| facet.open_ended == open_ended)
+            .map(|facet| format!("facet={}", encode_component(facet.field)));
+        url.push_str(&fields.collect::<Vec<_>>().join("&"));
         if let Some(filter) = self.filter_expression(true) {
             url.push_str("&filter=");
             url.push_str(&encode_component(&filter));
@@ -350,8 +354,12 @@ mod tests {
             format!("/api/catalog/entities/by-query?limit=50&fields={SUMMARY_FIELDS}&orderField=metadata.name%2Casc")
         );
         assert_eq!(
-            query.facets_url(),
-            "/api/catalog/entity-facets?facet=kind&facet=spec.type&facet=spec.owner&facet=spec.lifecycle&facet=metadata.tags&facet=metadata.namespace"
+            query.facets_url(false),
+            "/api/catalog/entity-facets?facet=kind&facet=spec.type&facet=spec.lifecycle&facet=metadata.namespace"
+        );
+        assert_eq!(
+            query.facets_url(true),
+            "/api/catalog/entity-facets?facet=spec.owner&facet=metadata.tags"
         );
     }
 
@@ -387,7 +395,10 @@ mod tests {
              &filter=kind%3DComponent%2Cspec.type%3Dservice%2Cspec.owner%3Dteam-a\
              &fullTextFilterTerm=pay&fullTextFilterFields=metadata.name%2Cmetadata.title%2Cspec.profile.displayName")
         );
-        assert!(query.facets_url().ends_with("&filter=kind%3DComponent"));
+        assert!(query
+            .facets_url(false)
+            .ends_with("&filter=kind%3DComponent"));
+        assert!(query.facets_url(true).ends_with("&filter=kind%3DComponent"));
     }
 
     #[test]

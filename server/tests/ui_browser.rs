@@ -363,6 +363,24 @@ async fn catalog_list_pages_filters_and_sorts() {
     assert_eq!(b.path().await.unwrap(), "/catalog?kind=Component");
 
     // Then by owner (a text box with suggestions) and by text.
+    // Its suggestions (owners of components, with counts) load once the box
+    // has the focus; the first page did not download them.
+    assert!(b
+        .texts("#filter-owner-values option")
+        .await
+        .unwrap()
+        .is_empty());
+    b.click("#filter-owner").await.unwrap();
+    let suggestions = poll("owner suggestions", WAIT_TIMEOUT, || async {
+        let values = b.attrs("#filter-owner-values option", "value").await?;
+        Ok((!values.is_empty()).then_some(values))
+    })
+    .await
+    .unwrap();
+    assert!(
+        suggestions.contains(&Some("team-shipping".into())),
+        "{suggestions:?}"
+    );
     b.fill("#filter-owner", "team-shipping").await.unwrap();
     b.press(&Key::Enter.to_string()).await.unwrap();
     poll("owner filter", WAIT_TIMEOUT, || async {

@@ -4,7 +4,7 @@
 
 use crate::api::{self, encode_component, get_json, ApiError, EntitiesPage, FacetCount};
 use crate::components::{load_view, ErrorBox};
-use crate::entity::{spec_ref_link, EntityLink, EntitySummary};
+use crate::entity::{spec_ref_link, EntityLink, EntitySummary, SUMMARY_FIELDS};
 use crate::pages::api_definition::{el, header_row, render, El, Node};
 use crate::shell::page_title;
 use greenroom_model::Entity;
@@ -47,7 +47,9 @@ pub fn api_filter(spec_type: Option<&str>) -> String {
 /// `/entities/by-query` for one page of APIs. A cursor already encodes the
 /// filter and order of the listing it came from, so it is sent on its own.
 pub fn apis_url(spec_type: Option<&str>, cursor: Option<&str>) -> String {
-    let mut url = format!("/api/catalog/entities/by-query?limit={PAGE_SIZE}");
+    let mut url = format!(
+        "/api/catalog/entities/by-query?limit={PAGE_SIZE}&fields={SUMMARY_FIELDS},spec.system"
+    );
     match cursor {
         Some(cursor) => {
             url.push_str("&cursor=");
@@ -282,21 +284,21 @@ mod tests {
     fn first_pages_filter_apis_by_type_in_name_order() {
         assert_eq!(
             apis_url(None, None),
-            "/api/catalog/entities/by-query?limit=50&orderField=metadata.name,asc&filter=kind%3Dapi"
+            format!("/api/catalog/entities/by-query?limit=50&fields={SUMMARY_FIELDS},spec.system&orderField=metadata.name,asc&filter=kind%3Dapi")
         );
         assert_eq!(
             apis_url(Some("openapi"), None),
-            "/api/catalog/entities/by-query?limit=50&orderField=metadata.name,asc&filter=kind%3Dapi%2Cspec.type%3Dopenapi"
+            format!("/api/catalog/entities/by-query?limit=50&fields={SUMMARY_FIELDS},spec.system&orderField=metadata.name,asc&filter=kind%3Dapi%2Cspec.type%3Dopenapi")
         );
         // A type cannot add query parameters.
         assert!(apis_url(Some("x&limit=1"), None).ends_with("spec.type%3Dx%26limit%3D1"));
     }
 
     #[test]
-    fn later_pages_send_only_the_cursor() {
+    fn later_pages_send_the_cursor_instead_of_the_filter() {
         assert_eq!(
             apis_url(Some("openapi"), Some("eyJ+a/b=~")),
-            "/api/catalog/entities/by-query?limit=50&cursor=eyJ%2Ba%2Fb%3D~"
+            format!("/api/catalog/entities/by-query?limit=50&fields={SUMMARY_FIELDS},spec.system&cursor=eyJ%2Ba%2Fb%3D~")
         );
     }
 

@@ -34,8 +34,22 @@ pub fn CatalogPage() -> impl IntoView {
         Some(kind) => format!("{kind} · Software catalog"),
         None => "Software catalog".to_string(),
     });
-    let facets_url = Memo::new(move |_| query.with(CatalogQuery::facets_url));
+    let facets_url = Memo::new(move |_| query.with(|q| q.facets_url(false)));
     let facets = LocalResource::new(move || api::fetch_facets(facets_url.get()));
+    // Owner and tag suggestions wait until one of those boxes has the focus.
+    let suggest = RwSignal::new(false);
+    let suggestions_url = Memo::new(move |_| query.with(|q| q.facets_url(true)));
+    let suggestions = LocalResource::new(move || {
+        let wanted = suggest.get();
+        let url = suggestions_url.get();
+        async move {
+            if wanted {
+                api::fetch_facets(url).await
+            } else {
+                Ok(Facets::new())
+            }
+        }
+    });
     let entities_url = Memo::new(move |_| query.with(CatalogQuery::entities_url));
     let page = LocalResource::new(move || async move {
         api::get_json::<EntitiesPage>(&entities_url.get()).await
@@ -44,7 +58,7 @@ pub fn CatalogPage() -> impl IntoView {
     view! {
         <section class="page catalog">
             <h1>"Software catalog"</h1>
-            <Filters query=query facets=facets />
+            <Filters query=query facets=facets suggestions=suggestions suggest=suggest />
             {load_view(page, "entities", move |page| view! { <EntityTable page=page query=query.get_untracked() /> })}
         </section>
     }
@@ -64,10 +78,17 @@ fn navigator() -> impl Fn(CatalogQuery) + Clone + Send + Sync + 'static {
 fn Filters(
     query: Memo<CatalogQuery>,
     facets: LocalResource<Result<Facets, api::ApiError>>,
+    suggestions: LocalResource<Result<Facets, api::ApiError>>,
+    suggest: RwSignal<bool>,
 ) -> impl IntoView {
-    let values = move |field: &'static str| -> Vec<FacetCount> {
-        match facets.get() {
-            Some(Ok(facets)) => facets.get(field).cloned().unwrap_or_default(),
+    let values = move |facet: Facet| -> Vec<FacetCount> {
+        let source = if facet.open_ended {
+            suggestions
+        } else {
+            facets
+        };
+        match source.get() {
+            Some(Ok(facets)) => facets.get(facet.field).cloned().unwrap_or_default(),
             _ => Vec::new(),
         }
     };
@@ -79,13 +100,13 @@ fn Filters(
     view! {
         <form class="filters" role="search" aria-label="Filter the catalog" on:submit=|ev| ev.prevent_default()>
             <TextFilter query=query />
-            <FacetSelect facet=KIND query=query values=Signal::derive(move || values(KIND.field)) />
+            <FacetSelect facet=KIND query=query values=Signal::derive(move || values(KIND)) />
             {FACETS
                 .into_iter()
                 .map(|facet| {
-                    let values = Signal::derive(move || values(facet.field));
+                    let values = Signal::derive(move || values(facet));
                     if facet.open_ended {
-                        view! { <FacetInput facet=facet query=query values=values /> }.into_any()
+                        view! { <FacetInput facet=facet query=query values=values suggest=suggest /> }.into_any()
                     } else {
                         view! { <FacetSelect facet=facet query=query values=values /> }.into_any()
                     }
@@ -171,6 +192,7 @@ fn FacetInput(
     facet: Facet,
     query: Memo<CatalogQuery>,
     values: Signal<Vec<FacetCount>>,
+    suggest: RwSignal<bool>,
 ) -> impl IntoView {
     let go = navigator();
     let id = format!("filter-{}", facet.param);
@@ -190,6 +212,7 @@ fn FacetInput(
                 autocomplete="off"
                 placeholder=format!("Any {}", facet.label.to_lowercase())
                 prop:value=move || current(query, facet).unwrap_or_default()
+                on:focus=move |_| suggest.set(true)
                 on:change=on_change
             />
             <datalist id=list>
