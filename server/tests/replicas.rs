@@ -22,7 +22,9 @@ use tokio::process::{Child, Command};
 /// Files listed by the root Location, one Group and [`COMPONENTS_PER_FILE`]
 /// Components each.
 const FILES: usize = 10;
-const COMPONENTS_PER_FILE: usize = 200;
+/// Enough work that ingestion spans several idle polls of the other replica
+/// (with 200 per file one replica sometimes finished it all alone).
+const COMPONENTS_PER_FILE: usize = 1000;
 const COMPONENTS: usize = FILES * COMPONENTS_PER_FILE;
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
 const INGEST_TIMEOUT: Duration = Duration::from_secs(120);
@@ -42,13 +44,19 @@ async fn two_replicas_share_processing_without_losing_updates() {
     let config_path = dir.path().join("app-config.yaml");
     let mut replicas = Replicas::default();
     let outcome = async {
-        for name in ["a", "b"] {
+        // Replica a has no locations of its own and is up, polling for work,
+        // before replica b registers the catalog as it starts. Started side by
+        // side, the one that happened to start first on a busy machine could
+        // finish the whole ingestion before the other polled at all.
+        for (index, name) in ["a", "b"].into_iter().enumerate() {
             let port = free_port()?;
-            let config = app_config(port, &database.url, &catalog.root_file);
+            let locations = (name == "b").then_some(catalog.root_file.as_path());
+            let config = app_config(port, &database.url, locations);
             let config_path = config_path.with_file_name(format!("app-config-{name}.yaml"));
             // JSON is YAML: no quoting rules to get wrong for paths and URLs.
             std::fs::write(&config_path, serde_json::to_string_pretty(&config)?)?;
             replicas.spawn(name, port, &config_path, dir.path())?;
+            replicas.wait_ready(index, &client()?).await?;
         }
         run_scenario(&mut replicas, &catalog).await
     }
@@ -60,13 +68,14 @@ async fn two_replicas_share_processing_without_losing_updates() {
     }
 }
 
-async fn run_scenario(replicas: &mut Replicas, catalog: &Catalog) -> Result<()> {
-    let client = reqwest::Client::builder()
+fn client() -> Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
         .timeout(Duration::from_secs(20))
-        .build()?;
-    for index in 0..replicas.list.len() {
-        replicas.wait_ready(index, &client).await?;
-    }
+        .build()?)
+}
+
+async fn run_scenario(replicas: &mut Replicas, catalog: &Catalog) -> Result<()> {
+    let client = client()?;
 
     // Initial ingestion, processed by both replicas.
     wait_for_ingestion(replicas, &client).await?;
@@ -387,7 +396,11 @@ impl Catalog {
     }
 }
 
-fn app_config(port: u16, database_url: &str, root_file: &Path) -> Value {
+fn app_config(port: u16, database_url: &str, root_file: Option<&Path>) -> Value {
+    let locations: Vec<Value> = root_file
+        .map(|target| json!({ "type": "file", "target": target }))
+        .into_iter()
+        .collect();
     json!({
         "backend": {
             "baseUrl": format!("http://127.0.0.1:{port}"),
@@ -396,7 +409,7 @@ fn app_config(port: u16, database_url: &str, root_file: &Path) -> Value {
         },
         "catalog": {
             "rules": [ { "allow": ["Component", "Group", "Location"] } ],
-            "locations": [ { "type": "file", "target": root_file } ],
+            "locations": locations,
             // Long enough that nothing is re-processed on schedule during the test.
             "processingInterval": { "minutes": 30 },
         },
