@@ -11,6 +11,7 @@ pub mod filter;
 pub mod location;
 pub mod relations;
 pub mod rules;
+pub mod scaffolder;
 pub mod search;
 pub mod stitch;
 pub mod validation;
