@@ -12,6 +12,8 @@ pub mod entity;
 pub mod graph;
 pub mod pages;
 pub mod prefs;
+pub mod scaffolder;
+pub mod schema_form;
 pub mod shell;
 pub mod yaml;
 
@@ -20,9 +22,14 @@ use leptos_router::{
     components::{Route, Router, Routes},
     path,
 };
+use pages::actions::ActionsPage;
 use pages::apis::ApisPage;
+use pages::create::CreatePage;
 use pages::import::ImportPage;
 use pages::pending::{self, PendingPage};
+use pages::task::TaskPage;
+use pages::tasks::TasksPage;
+use pages::template_form::TemplateFormPage;
 use pages::validate::ValidatePage;
 use pages::{catalog::CatalogPage, entity::EntityPage, home::HomePage, not_found::NotFoundPage};
 use shell::Shell;
@@ -40,7 +47,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/catalog-import/validate") view=ValidatePage />
                     <Route path=path!("/api-docs") view=ApisPage />
                     <Route path=path!("/docs") view=|| view! { <PendingPage page=&pending::DOCS /> } />
-                    <Route path=path!("/create") view=|| view! { <PendingPage page=&pending::CREATE /> } />
+                    <Route path=path!("/create") view=CreatePage />
+                    <Route path=path!("/create/templates/:namespace/:name") view=TemplateFormPage />
+                    <Route path=path!("/create/tasks") view=TasksPage />
+                    <Route path=path!("/create/tasks/:taskId") view=TaskPage />
+                    <Route path=path!("/create/actions") view=ActionsPage />
                     <Route path=path!("/search") view=|| view! { <PendingPage page=&pending::SEARCH /> } />
                     <Route path=path!("/settings") view=|| view! { <PendingPage page=&pending::SETTINGS /> } />
                 </Routes>

@@ -236,7 +236,7 @@ pub struct Config {
     #[serde(default)]
     pub auth: Option<OpaqueSection>,
     #[serde(default)]
-    pub scaffolder: Option<OpaqueSection>,
+    pub scaffolder: ScaffolderConfig,
     #[serde(default)]
     pub techdocs: Option<OpaqueSection>,
     #[serde(default)]
@@ -473,6 +473,100 @@ pub struct IntegrationsConfig {
     pub github: Vec<ScmIntegration>,
     #[serde(default)]
     pub gitlab: Vec<ScmIntegration>,
+    /// Plain Git servers (Greenroom's own): a `RepoUrlPicker` host mapped to
+    /// a remote base, for `publish:git` and for reading registered files.
+    #[serde(default)]
+    pub git: Vec<GitIntegration>,
+}
+
+/// `integrations.git[]`: repositories of `host?owner=o&repo=r` live at
+/// `<remoteBaseUrl>/<owner>/<repo>.git` (an `http(s)://`, `git://` or `file://` URL).
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GitIntegration {
+    pub host: String,
+    pub remote_base_url: String,
+    /// Sent as a bearer token over HTTP(S), never put in a URL.
+    pub token: Option<String>,
+    /// Create missing bare repositories under a `file://` base (a local demo server).
+    #[serde(default)]
+    pub create_repositories: bool,
+}
+
+impl fmt::Debug for GitIntegration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GitIntegration")
+            .field("host", &self.host)
+            .field("remote_base_url", &self.remote_base_url)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("create_repositories", &self.create_repositories)
+            .finish()
+    }
+}
+
+/// `scaffolder`: Backstage's keys plus Greenroom's task runner and GitOps settings.
+#[derive(Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ScaffolderConfig {
+    /// How many tasks one process runs at once (Backstage's key).
+    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    pub concurrent_tasks_limit: Option<u64>,
+    /// Author of commits the publish actions make (Backstage's key).
+    pub default_author: Option<GitAuthor>,
+    pub default_commit_message: Option<String>,
+    /// `{parameters, secrets}` exposed to templates as `environment.*`.
+    pub default_environment: Option<OpaqueSection>,
+    /// A worker that has not sent a heartbeat for this long is taken to be dead
+    /// and its task is resumed by another worker (seconds, default 30).
+    #[serde(default, deserialize_with = "lenient::opt_u64")]
+    pub task_heartbeat_timeout_seconds: Option<u64>,
+    /// Where task workspaces are created (default: the system temp directory).
+    pub working_directory: Option<String>,
+    /// Key (base64 of 32 bytes) that seals task secrets in the database. Every
+    /// replica needs the same key to resume another's task; without one each
+    /// process uses its own random key.
+    pub secrets_key: Option<String>,
+    /// The GitOps repository `gitops:claim` commits to.
+    pub gitops: Option<GitopsConfig>,
+}
+
+impl fmt::Debug for ScaffolderConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ScaffolderConfig")
+            .field("concurrent_tasks_limit", &self.concurrent_tasks_limit)
+            .field(
+                "task_heartbeat_timeout_seconds",
+                &self.task_heartbeat_timeout_seconds,
+            )
+            .field("working_directory", &self.working_directory)
+            .field(
+                "secrets_key",
+                &self.secrets_key.as_ref().map(|_| "<redacted>"),
+            )
+            .field("gitops", &self.gitops)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GitAuthor {
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GitopsConfig {
+    /// The GitOps repository: a `RepoUrlPicker` value (`host?owner=o&repo=r`)
+    /// of a configured integration, or a Git remote URL.
+    pub repo_url: String,
+    #[serde(default = "default_branch")]
+    pub branch: String,
+}
+
+fn default_branch() -> String {
+    "main".to_string()
 }
 
 #[derive(Clone, Deserialize)]
@@ -585,6 +679,35 @@ mod lenient {
                     "false" => Ok(false),
                     _ => Err(E::invalid_type(Unexpected::Str(v), &self)),
                 }
+            }
+        }
+        d.deserialize_any(V)
+    }
+
+    /// An optional unsigned number, also as a string.
+    pub fn opt_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Option<u64>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a non-negative number")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(Some(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                u64::try_from(v)
+                    .map(Some)
+                    .map_err(|_| E::invalid_value(Unexpected::Signed(v), &self))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                v.trim()
+                    .parse()
+                    .map(Some)
+                    .map_err(|_| E::invalid_type(Unexpected::Str(v), &self))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
             }
         }
         d.deserialize_any(V)

@@ -8,6 +8,8 @@ pub mod config;
 pub mod error;
 pub mod ops;
 pub mod permissions;
+pub mod scaffolder;
+pub mod scm;
 pub mod spa;
 pub mod state;
 pub mod telemetry;
@@ -38,7 +40,7 @@ pub async fn connect(config: Config) -> anyhow::Result<AppState> {
     target
         .ensure_directory()
         .context("creating the database directory")?;
-    let store: Arc<dyn CatalogStore> = match &target {
+    let sql: Arc<SqlStore> = match &target {
         DatabaseTarget::Sqlite(SqliteLocation::Memory) => Arc::new(SqlStore::sqlite(None).await?),
         DatabaseTarget::Sqlite(SqliteLocation::File(path)) => Arc::new(
             SqlStore::sqlite(Some(path))
@@ -51,14 +53,27 @@ pub async fn connect(config: Config) -> anyhow::Result<AppState> {
                 .with_context(|| format!("connecting to PostgreSQL {}", config::redact_url(url)))?,
         ),
     };
+    let store: Arc<dyn CatalogStore> = sql.clone();
     let reader = Arc::new(CompositeReader::from_config(&config));
     let pipeline = Pipeline::try_new(&config, reader)
         .map_err(|e| anyhow::anyhow!("invalid catalog configuration: {e}"))?;
+    let config = Arc::new(config);
+    let pipeline = Arc::new(pipeline);
+    let services = Arc::new(scaffolder::Services::new(
+        config.clone(),
+        Some(scaffolder::CatalogAccess {
+            store: store.clone(),
+            pipeline: pipeline.clone(),
+        }),
+    ));
+    let scaffolder = scaffolder::worker::Scaffolder::new(services, sql)
+        .map_err(|e| anyhow::anyhow!("invalid scaffolder configuration: {e}"))?;
     Ok(AppState {
-        config: Arc::new(config),
+        config,
         store,
-        pipeline: Arc::new(pipeline),
+        pipeline,
         policy: Arc::new(AllowAllPolicy),
+        scaffolder: Some(Arc::new(scaffolder)),
     })
 }
 
@@ -83,7 +98,14 @@ pub fn app(state: AppState, dist_dir: PathBuf) -> Router {
         .gzip(true)
         .quality(CompressionLevel::Fastest);
     Router::new()
-        .nest("/api/catalog", catalog::api::router().layer(compression))
+        .nest(
+            "/api/catalog",
+            catalog::api::router().layer(compression.clone()),
+        )
+        .nest(
+            "/api/scaffolder",
+            scaffolder::api::router().layer(compression),
+        )
         .merge(ops::router(checks))
         .with_state(state)
         .layer(axum::middleware::from_fn(ops::track_http_metrics))
@@ -121,6 +143,7 @@ pub async fn run(
         shutdown.clone(),
     );
     let gauges = tokio::spawn(update_entity_gauges(state.store.clone(), shutdown.clone()));
+    let tasks = state.scaffolder.as_ref().map(|s| s.spawn(shutdown.clone()));
     let addr = listener.local_addr()?;
     tracing::info!(%addr, base_url = %state.config.base_url(), "greenroom listening");
     let router = app(state, dist);
@@ -131,6 +154,9 @@ pub async fn run(
     shutdown.cancel();
     let _ = engine.await;
     let _ = gauges.await;
+    if let Some(tasks) = tasks {
+        let _ = tasks.await;
+    }
     Ok(())
 }
 

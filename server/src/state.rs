@@ -7,6 +7,7 @@ use greenroom_store::CatalogStore;
 use crate::catalog::processing::Pipeline;
 use crate::config::Config;
 use crate::permissions::PermissionPolicy;
+use crate::scaffolder::worker::Scaffolder;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -16,4 +17,6 @@ pub struct AppState {
     /// synchronous endpoints (dry-run locations, validate-entity, analyze-location).
     pub pipeline: Arc<Pipeline>,
     pub policy: Arc<dyn PermissionPolicy>,
+    /// Task storage, actions and workers of the scaffolder.
+    pub scaffolder: Option<Arc<Scaffolder>>,
 }

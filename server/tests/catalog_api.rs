@@ -135,6 +135,7 @@ async fn build(config: Config, policy: Arc<dyn PermissionPolicy>) -> TestApp {
         store: store.clone(),
         pipeline: pipeline.clone(),
         policy,
+        scaffolder: None,
     };
     let app = Router::new()
         .nest("/api/catalog", greenroom::catalog::api::router())

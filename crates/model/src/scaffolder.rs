@@ -89,7 +89,11 @@ pub struct ParameterSchema {
     pub description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub presentation: Option<Value>,
-    #[serde(rename = "ui:options", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "ui:options",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ui_options: Option<Value>,
     pub steps: Vec<ParameterPage>,
 }
@@ -365,7 +369,14 @@ mod tests {
 
     #[test]
     fn status_round_trip() {
-        for s in ["open", "processing", "completed", "failed", "cancelled", "skipped"] {
+        for s in [
+            "open",
+            "processing",
+            "completed",
+            "failed",
+            "cancelled",
+            "skipped",
+        ] {
             assert_eq!(TaskStatus::parse(s).unwrap().as_str(), s);
         }
         assert!(TaskStatus::Failed.is_final());

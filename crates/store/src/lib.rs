@@ -7,10 +7,12 @@ mod connect;
 mod query;
 mod sql;
 mod store;
+mod tasks;
 pub mod testing;
 mod types;
 
 pub use store::{SqlStore, LOCATION_STORE_PROVIDER};
+pub use tasks::*;
 pub use types::*;
 
 use async_trait::async_trait;

@@ -79,6 +79,10 @@ impl SqlStore {
         Ok(Self::new(Connection::postgres(url).await?))
     }
 
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
     fn new(conn: Connection) -> Self {
         Self {
             conn,

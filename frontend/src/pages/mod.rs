@@ -1,14 +1,20 @@
 //! One module per route.
 
+pub mod actions;
 pub mod api_definition;
 pub mod apis;
 pub mod catalog;
+pub mod create;
 pub mod entity;
 pub mod entity_graph;
 pub mod entity_lists;
 pub mod entity_overview;
+pub mod form_fields;
 pub mod home;
 pub mod import;
 pub mod not_found;
 pub mod pending;
+pub mod task;
+pub mod tasks;
+pub mod template_form;
 pub mod validate;

@@ -16,10 +16,6 @@ pub const DOCS: Pending = Pending {
     title: "Docs",
     purpose: "read the TechDocs of every documented entity",
 };
-pub const CREATE: Pending = Pending {
-    title: "Create",
-    purpose: "create new components from Software Templates",
-};
 pub const SEARCH: Pending = Pending {
     title: "Search",
     purpose: "search the catalog, docs and templates",

@@ -3,6 +3,7 @@
 
 mod against;
 mod spans;
+mod template;
 mod validate;
 
 use std::path::PathBuf;
@@ -22,7 +23,9 @@ use clap::{Args, Parser, Subcommand};
                   greenroom                                   serve with ./app-config.yaml (+ app-config.local.yaml)\n  \
                   greenroom --config app-config.yaml --config prod.yaml\n  \
                   greenroom catalog validate catalog-info.yaml\n  \
-                  greenroom catalog validate services/ --against http://localhost:7007\n\n\
+                  greenroom catalog validate services/ --against http://localhost:7007\n  \
+                  greenroom template validate templates/rust-service\n  \
+                  greenroom template dry-run templates/rust-service --values values.yaml --gitops deploy/gitops\n\n\
                   Environment:\n  \
                   RUST_LOG              log filter, e.g. `info` (default) or `greenroom=debug,info`\n  \
                   GREENROOM_LOG_FORMAT  `json` for one JSON object per log line\n  \
@@ -42,6 +45,19 @@ enum Command {
     /// Work with catalog descriptor files.
     #[command(subcommand)]
     Catalog(CatalogCommand),
+    /// Check and dry-run Software Templates (template.yaml + skeleton).
+    #[command(subcommand)]
+    Template(TemplateCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum TemplateCommand {
+    /// Check a template: envelope, parameter schemas, action ids and inputs,
+    /// expressions and what they refer to. Exits with status 1 on problems.
+    Validate(template::TemplateValidateArgs),
+    /// Run every step in dry-run mode with the given values; print the log,
+    /// the files it would produce (GitOps files under gitops/) and the output.
+    DryRun(template::TemplateDryRunArgs),
 }
 
 #[derive(Debug, Args)]
@@ -68,6 +84,8 @@ pub fn main() -> ExitCode {
         None => serve(cli.serve),
         Some(Command::Serve(args)) => serve(args),
         Some(Command::Catalog(CatalogCommand::Validate(args))) => validate::run(args),
+        Some(Command::Template(TemplateCommand::Validate(args))) => template::validate(args),
+        Some(Command::Template(TemplateCommand::DryRun(args))) => template::dry_run_command(args),
     }
 }
 

@@ -67,6 +67,40 @@ pub const CATALOG_LOCATION_ANALYZE: Permission = Permission {
     resource_type: None,
 };
 
+const TASK: Option<&str> = Some("scaffolder-task");
+const TEMPLATE: Option<&str> = Some("scaffolder-template");
+
+pub const SCAFFOLDER_TASK_CREATE: Permission = Permission {
+    name: "scaffolder.task.create",
+    action: Action::Create,
+    resource_type: None,
+};
+pub const SCAFFOLDER_TASK_READ: Permission = Permission {
+    name: "scaffolder.task.read",
+    action: Action::Read,
+    resource_type: TASK,
+};
+pub const SCAFFOLDER_TASK_CANCEL: Permission = Permission {
+    name: "scaffolder.task.cancel",
+    action: Action::Update,
+    resource_type: TASK,
+};
+pub const SCAFFOLDER_TEMPLATE_PARAMETER_READ: Permission = Permission {
+    name: "scaffolder.template.parameter.read",
+    action: Action::Read,
+    resource_type: TEMPLATE,
+};
+pub const SCAFFOLDER_TEMPLATE_DRY_RUN: Permission = Permission {
+    name: "scaffolder.template.dry-run",
+    action: Action::Create,
+    resource_type: None,
+};
+pub const SCAFFOLDER_ACTION_READ: Permission = Permission {
+    name: "scaffolder.action.read",
+    action: Action::Read,
+    resource_type: None,
+};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
     Allow,

@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 
 use super::{
-    not_allowed, url_host, AllowList, AllowListedHttpReader, GithubReader, GitlabReader, ReadError,
-    UrlReader,
+    not_allowed, url_host, AllowList, AllowListedHttpReader, GitReader, GithubReader, GitlabReader,
+    ReadError, UrlReader,
 };
 use crate::config::Config;
 
@@ -54,6 +54,7 @@ impl ScmHosts {
 }
 
 pub struct CompositeReader {
+    git: GitReader,
     github: GithubReader,
     gitlab: GitlabReader,
     plain: AllowListedHttpReader,
@@ -62,6 +63,7 @@ pub struct CompositeReader {
 impl CompositeReader {
     pub fn from_config(config: &Config) -> Self {
         Self {
+            git: GitReader::new(crate::scm::GitHosts::from_config(config)),
             github: GithubReader::new(&config.integrations.github),
             gitlab: GitlabReader::new(&config.integrations.gitlab),
             plain: AllowListedHttpReader::new(AllowList::new(&config.backend.reading.allow)),
@@ -83,6 +85,9 @@ impl CompositeReader {
 #[async_trait]
 impl UrlReader for CompositeReader {
     async fn read_url(&self, url: &str) -> Result<String, ReadError> {
+        if GitReader::handles(url) {
+            return self.git.read_url(url).await;
+        }
         let parsed = url::Url::parse(url)
             .map_err(|e| ReadError::Other(format!("Invalid URL '{url}', {e}")))?;
         match self.scm_kind(&parsed) {
@@ -93,6 +98,9 @@ impl UrlReader for CompositeReader {
     }
 
     fn check_allowed(&self, url: &str) -> Result<(), ReadError> {
+        if GitReader::handles(url) {
+            return self.git.check_allowed(url);
+        }
         let parsed = url::Url::parse(url)
             .map_err(|e| ReadError::Other(format!("Invalid URL '{url}', {e}")))?;
         if self.scm_kind(&parsed).is_some() || self.plain.allows(&parsed) {

@@ -8,6 +8,7 @@
 mod allow;
 mod composite;
 mod file;
+mod git;
 mod github;
 mod gitlab;
 mod http;
@@ -20,6 +21,7 @@ use async_trait::async_trait;
 pub use allow::AllowList;
 pub use composite::{CompositeReader, ScmHosts, ScmKind};
 pub use file::{read_file_target, FileDocument};
+pub use git::GitReader;
 pub use github::GithubReader;
 pub use gitlab::GitlabReader;
 pub use http::AllowListedHttpReader;

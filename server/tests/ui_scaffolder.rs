@@ -1,0 +1,682 @@
+//! Browser test of the scaffolder UI: the real server (built UI from `dist/`,
+//! catalog and scaffolder APIs, task workers) on 127.0.0.1 with the demo
+//! catalog and the shipped Software Templates, publishing to Git
+//! repositories in a temporary directory (`integrations.git` with a
+//! `file://` base; the GitOps repository is `deploy/gitops` committed there).
+//! Headless Chromium through chromedriver picks the Rust service template,
+//! fills its form as a user does (typing, the owner picker, the repository
+//! picker), reviews, creates, and watches the task page stream the log to
+//! the output links. The scaffolder pages are also checked with axe-core in
+//! both themes.
+//!
+//! Needs what `ui_browser.rs` needs (the built UI, `chromium`,
+//! `chromedriver`, axe-core) and `git`. Without them, or with
+//! `GREENROOM_SKIP_UI` set, the test prints SKIPPED and passes; when `CI` is
+//! set it fails instead.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use greenroom::catalog::processing::{
+    config_location_entities, run_until_idle, CONFIG_LOCATIONS_PROVIDER,
+};
+use greenroom::config::Config;
+use greenroom_webdriver::fantoccini::key::Key;
+use greenroom_webdriver::{poll, Browser, WAIT_TIMEOUT};
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+const WINDOW: (u32, u32) = (1280, 900);
+
+/// How long a whole task run may take (clone, render, push, register, claim).
+const TASK_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The Git host name the templates' repository pickers allow.
+const GIT_HOST: &str = "git.localhost";
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the server crate lives in the repository")
+        .to_path_buf()
+}
+
+fn dist_dir() -> PathBuf {
+    match std::env::var_os("GREENROOM_DIST_DIR").filter(|v| !v.is_empty()) {
+        Some(dir) => repo_root().join(dir),
+        None => repo_root().join("dist"),
+    }
+}
+
+fn axe_script() -> PathBuf {
+    repo_root().join("tests/accessibility/node_modules/axe-core/axe.min.js")
+}
+
+fn missing_prerequisite() -> Option<String> {
+    if std::env::var_os("GREENROOM_SKIP_UI").is_some() {
+        return Some("GREENROOM_SKIP_UI is set (the web UI could not be built)".into());
+    }
+    let index = dist_dir().join("index.html");
+    if !index.is_file() {
+        return Some(format!(
+            "the web UI is not built: {} does not exist (run scripts/build-frontend)",
+            index.display()
+        ));
+    }
+    for program in ["chromium", "chromedriver", "git"] {
+        if greenroom_webdriver::find_on_path(program).is_none() {
+            return Some(format!("{program} is not installed"));
+        }
+    }
+    if !axe_script().is_file() {
+        return Some("axe-core is not installed (npm ci in tests/accessibility)".into());
+    }
+    None
+}
+
+fn can_run(test: &str) -> bool {
+    match missing_prerequisite() {
+        None => true,
+        Some(reason) if std::env::var_os("CI").is_some() => {
+            panic!("browser test {test} cannot run in CI: {reason}")
+        }
+        Some(reason) => {
+            eprintln!("\nSKIPPED {test}: {reason}\n");
+            false
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Git repositories in a temporary directory
+// ---------------------------------------------------------------------------
+
+fn git(dir: &Path, args: &[&str]) {
+    let output = Command::new("git")
+        .current_dir(dir)
+        .args([
+            "-c",
+            "user.name=Greenroom test",
+            "-c",
+            "user.email=test@greenroom.invalid",
+            "-c",
+            "init.defaultBranch=main",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .output()
+        .expect("run git");
+    assert!(
+        output.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// The directory behind `file://<root>`: `<owner>/<repo>.git` bare
+/// repositories, with `platform/gitops.git` holding `deploy/gitops` on `main`.
+fn git_root() -> tempfile::TempDir {
+    let root = tempfile::tempdir().unwrap();
+    let work = root.path().join("gitops-work");
+    copy_tree(&repo_root().join("deploy/gitops"), &work);
+    git(&work, &["init", "-q", "-b", "main"]);
+    git(&work, &["add", "-A"]);
+    git(&work, &["commit", "-q", "-m", "GitOps repository"]);
+    std::fs::create_dir_all(root.path().join("platform")).unwrap();
+    git(
+        root.path(),
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            work.to_str().unwrap(),
+            "platform/gitops.git",
+        ],
+    );
+    std::fs::remove_dir_all(&work).unwrap();
+    root
+}
+
+// ---------------------------------------------------------------------------
+// The server under test
+// ---------------------------------------------------------------------------
+
+struct Server {
+    base: String,
+    shutdown: CancellationToken,
+    _git: tempfile::TempDir,
+    _work: tempfile::TempDir,
+}
+
+impl Server {
+    async fn start() -> Self {
+        let git = git_root();
+        let work = tempfile::tempdir().unwrap();
+        let remote_base = format!("file://{}", git.path().display());
+        let config = Config::from_value(json!({
+            "backend": {
+                "baseUrl": "http://127.0.0.1",
+                "listen": {"host": "127.0.0.1", "port": 0},
+                "database": {"client": "better-sqlite3", "connection": ":memory:"}
+            },
+            "integrations": {
+                "git": [{"host": GIT_HOST, "remoteBaseUrl": remote_base, "createRepositories": true}]
+            },
+            "catalog": {
+                "rules": [{"allow": [
+                    "Component", "System", "API", "Resource", "Location",
+                    "Group", "User", "Template", "Domain"
+                ]}],
+                "locations": [
+                    {"type": "file", "target": repo_root().join("demo/catalog/all.yaml").to_string_lossy()},
+                    {"type": "file", "target": repo_root().join("templates/all.yaml").to_string_lossy()}
+                ]
+            },
+            "scaffolder": {
+                "workingDirectory": work.path().to_string_lossy(),
+                "gitops": {"repoUrl": format!("{GIT_HOST}?owner=platform&repo=gitops")}
+            }
+        }))
+        .expect("valid test configuration");
+        let state = greenroom::connect(config).await.expect("connect");
+        state
+            .store
+            .replace_provider_entities(
+                CONFIG_LOCATIONS_PROVIDER,
+                config_location_entities(&state.config),
+            )
+            .await
+            .expect("register the catalog locations");
+        run_until_idle(state.store.as_ref(), &state.pipeline)
+            .await
+            .expect("process the catalog");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("local addr"));
+        let shutdown = CancellationToken::new();
+        tokio::spawn(greenroom::run(
+            state,
+            listener,
+            shutdown.clone(),
+            dist_dir(),
+        ));
+        Self {
+            base,
+            shutdown,
+            _git: git,
+            _work: work,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+struct Ui {
+    server: Server,
+    browser: Browser,
+}
+
+impl Ui {
+    async fn start() -> Self {
+        let server = Server::start().await;
+        let browser = Browser::start(WINDOW)
+            .await
+            .expect("start Chromium through chromedriver");
+        Ui { server, browser }
+    }
+
+    async fn open(&self, path: &str) {
+        self.browser.open(&self.server.url(path)).await.unwrap();
+        self.browser.wait_for("main#main").await.unwrap();
+    }
+
+    async fn finish(self) {
+        self.browser.close().await;
+    }
+}
+
+/// Runs axe-core (WCAG 2.0/2.1 A and AA) on the page; the violations as lines.
+async fn axe_violations(b: &Browser, axe: &str) -> Vec<String> {
+    b.execute(axe, vec![]).await.expect("inject axe-core");
+    let result = b
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})
+                .then(r => done(r.violations.map(v => ({
+                    id: v.id, impact: v.impact, help: v.help,
+                    nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ') + ' :: ' + (n.failureSummary || '').replace(/\\s+/g, ' '))
+                }))))
+                .catch(e => done([{id: 'axe-error', help: String(e), nodes: []}]));",
+            vec![],
+        )
+        .await
+        .expect("run axe-core");
+    result
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|v| {
+            format!(
+                "{} ({}): {} at {}",
+                v["id"], v["impact"], v["help"], v["nodes"]
+            )
+        })
+        .collect()
+}
+
+/// Checks the page in both themes, saving screenshots to
+/// `GREENROOM_SCREENSHOTS` when set; returns the violations.
+async fn check_page(ui: &Ui, axe: &str, name: &str) -> Vec<String> {
+    let b = &ui.browser;
+    let screenshots = std::env::var_os("GREENROOM_SCREENSHOTS").map(PathBuf::from);
+    let mut failures = Vec::new();
+    for theme in ["light", "dark"] {
+        b.execute(
+            &format!("document.documentElement.setAttribute('data-theme', '{theme}')"),
+            vec![],
+        )
+        .await
+        .unwrap();
+        for violation in axe_violations(b, axe).await {
+            failures.push(format!("{name} [{theme}] {violation}"));
+        }
+        if let Some(dir) = &screenshots {
+            std::fs::create_dir_all(dir).unwrap();
+            let png = b.screenshot().await.unwrap();
+            std::fs::write(dir.join(format!("{name}-{theme}.png")), png).unwrap();
+        }
+    }
+    b.execute(
+        "document.documentElement.setAttribute('data-theme', 'light')",
+        vec![],
+    )
+    .await
+    .unwrap();
+    failures
+}
+
+async fn visible(b: &Browser, css: &str) -> bool {
+    b.execute(
+        "const e = document.querySelector(arguments[0]); return !!e && e.offsetParent !== null;",
+        vec![json!(css)],
+    )
+    .await
+    .unwrap()
+        == json!(true)
+}
+
+async fn focused_id(b: &Browser) -> String {
+    b.execute(
+        "return document.activeElement && document.activeElement.id",
+        vec![],
+    )
+    .await
+    .unwrap()
+    .as_str()
+    .unwrap_or_default()
+    .to_string()
+}
+
+// ---------------------------------------------------------------------------
+// The test
+// ---------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_a_rust_service_from_its_template_and_watch_the_task() {
+    if !can_run("create_a_rust_service_from_its_template_and_watch_the_task") {
+        return;
+    }
+    let axe = std::fs::read_to_string(axe_script()).expect("read axe-core");
+    let ui = Ui::start().await;
+    let b = &ui.browser;
+    let mut a11y = Vec::new();
+
+    // The Create page lists the shipped templates; the search narrows them as one types.
+    ui.open("/create").await;
+    b.wait_for("li.template-card[data-template='rust-service']")
+        .await
+        .unwrap();
+    let cards = b.attrs("li.template-card", "data-template").await.unwrap();
+    for expected in ["rust-service", "static-website", "postgres-database"] {
+        assert!(
+            cards.contains(&Some(expected.into())),
+            "{expected} missing: {cards:?}"
+        );
+    }
+    a11y.extend(check_page(&ui, &axe, "create").await);
+    b.fill("#template-search", "axum").await.unwrap();
+    poll("only the Rust service card", WAIT_TIMEOUT, || async {
+        let cards = b.attrs("li.template-card", "data-template").await?;
+        Ok((cards == [Some("rust-service".to_string())]).then_some(()))
+    })
+    .await
+    .unwrap();
+    poll("the search in the address", WAIT_TIMEOUT, || async {
+        Ok((b.path().await? == "/create?q=axum").then_some(()))
+    })
+    .await
+    .unwrap();
+    b.click("li.template-card[data-template='rust-service'] a.choose")
+        .await
+        .unwrap();
+
+    // The form: the first page, with the name field focused (ui:autofocus).
+    b.wait_for_text("h1", "Rust service (axum)").await.unwrap();
+    assert_eq!(
+        b.path().await.unwrap(),
+        "/create/templates/default/rust-service"
+    );
+    b.wait_for_text("#step-heading", "Service").await.unwrap();
+    poll("the name field to have the focus", WAIT_TIMEOUT, || async {
+        Ok((focused_id(b).await == "field-name").then_some(()))
+    })
+    .await
+    .unwrap();
+    // Defaults are filled in, and the database size shows because a database is asked for.
+    assert_eq!(
+        b.execute(
+            "return document.getElementById('field-region').value",
+            vec![]
+        )
+        .await
+        .unwrap(),
+        json!("eu-west-1")
+    );
+    b.wait_for("#field-databaseSize").await.unwrap();
+    a11y.extend(check_page(&ui, &axe, "template-form").await);
+
+    // Next without the required values: messages beside the fields, focus on the first.
+    b.click("form.parameter-form button[type=submit]")
+        .await
+        .unwrap();
+    b.wait_for_text("#field-name-error", "Name is required")
+        .await
+        .unwrap();
+    b.wait_for_text("#field-owner-error", "Owner is required")
+        .await
+        .unwrap();
+    assert_eq!(
+        b.attrs("#field-name", "aria-describedby").await.unwrap(),
+        [Some(
+            "field-name-description field-name-help field-name-error".to_string()
+        )]
+    );
+    poll(
+        "the focus on the first field with a problem",
+        WAIT_TIMEOUT,
+        || async { Ok((focused_id(b).await == "field-name").then_some(())) },
+    )
+    .await
+    .unwrap();
+    a11y.extend(check_page(&ui, &axe, "template-form-errors").await);
+
+    // A name that breaks the pattern is caught before leaving the page.
+    b.fill("#field-name", "Parcel ETA").await.unwrap();
+    b.click("form.parameter-form button[type=submit]")
+        .await
+        .unwrap();
+    b.wait_for_text("#field-name-error", "Must match the pattern")
+        .await
+        .unwrap();
+    b.fill("#field-name", "parcel-eta").await.unwrap();
+    b.fill("#field-description", "Estimates parcel arrival times.")
+        .await
+        .unwrap();
+
+    // The owner picker suggests groups from the catalog.
+    b.fill("#field-owner", "shipping").await.unwrap();
+    // (Until the typed text's answer arrives the list may still show every group.)
+    poll("suggestions for the typed text", WAIT_TIMEOUT, || async {
+        let options = b.texts("#field-owner-options li[role=option]").await?;
+        Ok((!options.is_empty() && options.iter().all(|o| o.contains("shipping"))).then_some(()))
+    })
+    .await
+    .unwrap();
+    b.wait_for_text(
+        "#field-owner-options li[role=option]",
+        "group:default/team-shipping",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        b.attrs("#field-owner", "aria-expanded").await.unwrap(),
+        [Some("true".to_string())]
+    );
+    b.click("#field-owner-options li[role=option]")
+        .await
+        .unwrap();
+    poll("the chosen owner in the box", WAIT_TIMEOUT, || async {
+        let value = b
+            .execute(
+                "return document.getElementById('field-owner').value",
+                vec![],
+            )
+            .await?;
+        if value == json!("group:default/team-shipping") {
+            return Ok(Some(()));
+        }
+        let options = b.texts("#field-owner-options li[role=option]").await?;
+        anyhow::bail!("the box holds {value}; options {options:?}")
+    })
+    .await
+    .unwrap();
+
+    // The system picker by keyboard alone: type, arrow down, Enter.
+    b.fill("#field-system", "shipment").await.unwrap();
+    poll("system suggestions", WAIT_TIMEOUT, || async {
+        let options = b.texts("#field-system-options li[role=option]").await?;
+        Ok(
+            (options.len() == 1 && options[0].contains("system:default/shipment-tracking"))
+                .then_some(()),
+        )
+    })
+    .await
+    .unwrap();
+    b.press(&Key::Down.to_string()).await.unwrap();
+    assert_eq!(
+        b.attrs("#field-system", "aria-activedescendant")
+            .await
+            .unwrap(),
+        [Some("field-system-options-0".to_string())]
+    );
+    b.press(&Key::Enter.to_string()).await.unwrap();
+    poll("the chosen system in the box", WAIT_TIMEOUT, || async {
+        let value = b
+            .execute(
+                "return document.getElementById('field-system').value",
+                vec![],
+            )
+            .await?;
+        Ok((value == json!("system:default/shipment-tracking")).then_some(()))
+    })
+    .await
+    .unwrap();
+    // Enter chose the entity; it did not submit the page.
+    assert_eq!(
+        b.texts("#step-heading").await.unwrap(),
+        ["Service".to_string()]
+    );
+
+    // Conditional fields: no database, no size; a database again, the size is back.
+    b.click("#field-database").await.unwrap();
+    b.wait_gone("#field-databaseSize").await.unwrap();
+    b.click("#field-database").await.unwrap();
+    b.wait_for("#field-databaseSize").await.unwrap();
+    b.select("#field-databaseSize", "1").await.unwrap();
+
+    // The repository page.
+    b.click("form.parameter-form button[type=submit]")
+        .await
+        .unwrap();
+    b.wait_for_text("#step-heading", "Repository")
+        .await
+        .unwrap();
+    assert!(visible(b, "#field-repoUrl").await);
+    b.fill("#field-repoUrl-owner", "demo").await.unwrap();
+    b.fill("#field-repoUrl-repo", "parcel-eta").await.unwrap();
+    b.click("form.parameter-form button[type=submit]")
+        .await
+        .unwrap();
+
+    // The review lists what will be sent.
+    b.wait_for_text("#step-heading", "Review").await.unwrap();
+    let review = b
+        .wait_for_text("table.review-table", "parcel-eta")
+        .await
+        .unwrap();
+    for expected in [
+        "group:default/team-shipping",
+        "system:default/shipment-tracking",
+        "Amazon Web Services",
+        "Medium (2 vCPU, 8 GiB)",
+        &format!("{GIT_HOST}?owner=demo&repo=parcel-eta"),
+    ] {
+        assert!(
+            review.contains(expected),
+            "review lacks {expected}: {review}"
+        );
+    }
+    a11y.extend(check_page(&ui, &axe, "template-review").await);
+    b.click("button.create").await.unwrap();
+
+    // The task page: the log streams in, then the run completes with its output.
+    let task_path = poll("the task page", WAIT_TIMEOUT, || async {
+        let path = b.path().await?;
+        Ok(path.starts_with("/create/tasks/").then_some(path))
+    })
+    .await
+    .unwrap();
+    b.wait_for_text("h1", "Run of Rust service (axum)")
+        .await
+        .unwrap();
+    poll("log lines", WAIT_TIMEOUT, || async {
+        Ok((!b.texts(".task-log li").await?.is_empty()).then_some(()))
+    })
+    .await
+    .unwrap();
+    let status = poll("the task to end", TASK_TIMEOUT, || async {
+        let status = b.texts(".task-status").await?.join(" ");
+        Ok((status.contains("Completed") || status.contains("Failed")).then_some(status))
+    })
+    .await
+    .unwrap();
+    let log = b.texts(".task-log li").await.unwrap();
+    assert!(
+        status.contains("Completed"),
+        "the task did not complete: {status}\nerror: {:?}\nlog:\n{}",
+        b.texts(".task-error").await.unwrap(),
+        log.join("\n")
+    );
+    assert!(
+        log.iter().any(|l| l.starts_with("[Publish repository]")),
+        "log lines name their step: {log:?}"
+    );
+    let steps = b.texts(".step-list li").await.unwrap();
+    assert_eq!(steps.len(), 4, "{steps:?}");
+    assert!(steps.iter().all(|s| s.contains("Completed")), "{steps:?}");
+    let links = b.texts(".output-links a").await.unwrap();
+    assert!(
+        links.iter().any(|l| l.contains("Repository"))
+            && links.iter().any(|l| l.contains("Open in catalog")),
+        "{links:?}"
+    );
+    let hrefs = b.attrs(".output-links a", "href").await.unwrap();
+    assert!(
+        hrefs.contains(&Some("/catalog/default/component/parcel-eta".into())),
+        "{hrefs:?}"
+    );
+    b.wait_for_text(".output-text", "Next steps").await.unwrap();
+    assert!(b.texts("button.cancel").await.unwrap().is_empty());
+    a11y.extend(check_page(&ui, &axe, "task").await);
+
+    // Opened again later, the finished task replays its log and output.
+    ui.open(&task_path).await;
+    b.wait_for_text(".task-status", "Completed").await.unwrap();
+    b.wait_for_text(".output-links", "Open in catalog")
+        .await
+        .unwrap();
+    assert_eq!(b.texts(".task-log li").await.unwrap().len(), log.len());
+    let start_over = b.attrs("a.start-over", "href").await.unwrap();
+    assert!(
+        start_over[0]
+            .as_deref()
+            .is_some_and(|h| h.starts_with("/create/templates/default/rust-service?formData=")),
+        "{start_over:?}"
+    );
+
+    // "Start over" fills the form with the same values.
+    b.click("a.start-over").await.unwrap();
+    b.wait_for_text("#step-heading", "Service").await.unwrap();
+    poll("the name filled in", WAIT_TIMEOUT, || async {
+        let value = b
+            .execute("return document.getElementById('field-name').value", vec![])
+            .await?;
+        Ok((value == json!("parcel-eta")).then_some(()))
+    })
+    .await
+    .unwrap();
+
+    // The task list has the run, and the status filter keeps it or not.
+    ui.open("/create/tasks").await;
+    let task_id = task_path.trim_start_matches("/create/tasks/").to_string();
+    b.wait_for_text("table.task-table tbody", &task_id)
+        .await
+        .unwrap();
+    let row = b
+        .wait_for_text("table.task-table tbody tr", "Completed")
+        .await
+        .unwrap();
+    assert!(
+        row.contains("Rust service (axum)") || row.contains("rust-service"),
+        "{row}"
+    );
+    a11y.extend(check_page(&ui, &axe, "tasks").await);
+    b.select("#task-status", "failed").await.unwrap();
+    b.wait_for_text("p.empty", "No tasks have this status")
+        .await
+        .unwrap();
+    assert_eq!(b.path().await.unwrap(), "/create/tasks?status=failed");
+
+    // The installed actions, with their inputs.
+    ui.open("/create/actions").await;
+    let publish = b
+        .wait_for_text("section.action", "publish:git")
+        .await
+        .unwrap();
+    assert!(publish.contains("repoUrl"), "{publish}");
+    a11y.extend(check_page(&ui, &axe, "actions").await);
+
+    ui.finish().await;
+    assert!(
+        a11y.is_empty(),
+        "axe-core found {} problems:\n{}",
+        a11y.len(),
+        a11y.join("\n")
+    );
+}
