@@ -582,6 +582,20 @@ pub struct ScmIntegration {
     pub apps: Option<OpaqueSection>,
 }
 
+impl ScmIntegration {
+    /// A host known without configuration (github.com, gitlab.com): no token.
+    pub fn bare(host: &str) -> Self {
+        ScmIntegration {
+            host: host.to_string(),
+            token: None,
+            api_base_url: None,
+            raw_base_url: None,
+            base_url: None,
+            apps: None,
+        }
+    }
+}
+
 // Tokens are secrets.
 impl fmt::Debug for ScmIntegration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -13,12 +13,15 @@
 //! (a server URL whose user may create databases); it creates and drops a
 //! database of its own per run, and fails under CI when the variable is unset.
 
+mod common;
+
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context, Result};
+use common::paths::{free_port, repo_root};
 use serde_json::{json, Value};
 use sqlx::{Connection, Executor, PgConnection};
 use tokio::process::{Child, Command};
@@ -87,8 +90,8 @@ fn in_ci() -> bool {
 /// `tests/catalog-client`, with its npm dependencies installed; `None` when the
 /// test must be skipped (no `node`, outside CI).
 async fn prepare_node_project() -> Option<PathBuf> {
-    let project = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/catalog-client")
+    let project = repo_root()
+        .join("tests/catalog-client")
         .canonicalize()
         .expect("tests/catalog-client exists");
     match Command::new("node").arg("--version").output().await {
@@ -176,13 +179,6 @@ fn app_config(port: u16, fixtures: SocketAddr, catalog_file: &Path, database: Va
             "locations": [ { "type": "file", "target": catalog_file } ],
         },
     })
-}
-
-/// A port that was free a moment ago: the config needs a number before the
-/// server binds it.
-fn free_port() -> Result<u16> {
-    let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
-    Ok(listener.local_addr()?.port())
 }
 
 async fn wait_for_fixture(server: &mut GreenroomProcess, base_url: &str) -> Result<()> {

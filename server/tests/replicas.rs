@@ -8,13 +8,15 @@
 //! those lines per process. Needs PostgreSQL (`GREENROOM_TEST_PG_URL`, default
 //! the local server); outside CI an unreachable server skips the test loudly.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context, Result};
+use common::paths::free_port;
 use greenroom_store::testing::TestPostgres;
 use serde_json::{json, Value};
 use tokio::process::{Child, Command};
@@ -414,13 +416,6 @@ fn app_config(port: u16, database_url: &str, root_file: Option<&Path>) -> Value 
             "processingInterval": { "minutes": 30 },
         },
     })
-}
-
-/// A port that was free a moment ago: the config needs a number before the
-/// server binds it.
-fn free_port() -> Result<u16> {
-    let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
-    Ok(listener.local_addr()?.port())
 }
 
 struct Replica {

@@ -10,65 +10,18 @@
 //! - invalid values, unknown actions, path traversal and looping expressions
 //!   get clear errors.
 
-use std::net::TcpListener;
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::git::{git, seed_gitops};
+use common::paths::{free_port, repo_root};
 use greenroom::scaffolder::actions::XrdSet;
 use serde_json::{json, Value};
 
 const HOST: &str = "git.test";
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args([
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@example.invalid",
-            "-c",
-            "init.defaultBranch=main",
-        ])
-        .args(args)
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
 
 /// `git daemon` serving bare repositories under a temporary root, pushes allowed.
 struct GitServer {
@@ -80,7 +33,7 @@ struct GitServer {
 impl GitServer {
     fn start() -> Self {
         let root = tempfile::tempdir().unwrap();
-        let port = free_port();
+        let port = free_port().expect("a free port");
         let child = Command::new("git")
             .args([
                 "daemon",
@@ -103,17 +56,7 @@ impl GitServer {
         }
         let server = GitServer { root, port, child };
         // The GitOps repository, holding the example platform (XRDs).
-        let work = server.root.path().join("seed");
-        copy_tree(&repo_root().join("deploy/gitops"), &work);
-        git(&work, &["init", "-q", "-b", "main"]);
-        git(&work, &["add", "-A"]);
-        git(&work, &["commit", "-q", "-m", "platform"]);
-        server.bare("platform/gitops.git");
-        git(
-            &work,
-            &["push", "-q", &server.url("platform/gitops.git"), "main"],
-        );
-        std::fs::remove_dir_all(&work).unwrap();
+        seed_gitops(server.root.path());
         server
     }
 
@@ -154,7 +97,7 @@ struct Portal {
 impl Portal {
     async fn start(git: &GitServer, extra_locations: &[PathBuf]) -> Portal {
         let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
+        let port = free_port().expect("a free port");
         let mut locations = vec![
             json!({"type": "file", "target": repo_root().join("demo/catalog/all.yaml")}),
             json!({"type": "file", "target": repo_root().join("templates/all.yaml")}),

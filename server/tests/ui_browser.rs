@@ -15,94 +15,25 @@
 //! `GREENROOM_SCREENSHOTS=<dir>` makes the accessibility test also save a
 //! screenshot of each page in each theme there (`scripts/screenshots`).
 
+mod common;
+
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Path as UrlPath, State};
 use axum::http::StatusCode;
 use axum::routing::get;
-use greenroom::catalog::processing::{
-    config_location_entities, run_until_idle, CONFIG_LOCATIONS_PROVIDER,
-};
-use greenroom::config::Config;
+use common::browser::{axe_script, axe_violations, can_run, Ui};
+use common::server::{config, Server, DEMO_CATALOG};
 use greenroom_webdriver::fantoccini::key::Key;
 use greenroom_webdriver::{poll, Browser, WAIT_TIMEOUT};
-use serde_json::{json, Value};
+use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-/// The window the tests browse in (a laptop screen).
-const WINDOW: (u32, u32) = (1280, 900);
-
-/// One browser at a time: the tests run in parallel, and several Chromiums
-/// at once starve a 2-core machine into timeouts.
-static BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
 // ---------------------------------------------------------------------------
-// Prerequisites
-// ---------------------------------------------------------------------------
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the server crate lives in the repository")
-        .to_path_buf()
-}
-
-/// `GREENROOM_DIST_DIR` (relative paths from the repository root) or `<repo>/dist`.
-fn dist_dir() -> PathBuf {
-    match std::env::var_os("GREENROOM_DIST_DIR").filter(|v| !v.is_empty()) {
-        Some(dir) => repo_root().join(dir),
-        None => repo_root().join("dist"),
-    }
-}
-
-fn axe_script() -> PathBuf {
-    repo_root().join("tests/accessibility/node_modules/axe-core/axe.min.js")
-}
-
-fn missing_prerequisite() -> Option<String> {
-    if std::env::var_os("GREENROOM_SKIP_UI").is_some() {
-        return Some("GREENROOM_SKIP_UI is set (the web UI could not be built)".into());
-    }
-    let index = dist_dir().join("index.html");
-    if !index.is_file() {
-        return Some(format!(
-            "the web UI is not built: {} does not exist (run scripts/build-frontend)",
-            index.display()
-        ));
-    }
-    for program in ["chromium", "chromedriver"] {
-        if greenroom_webdriver::find_on_path(program).is_none() {
-            return Some(format!(
-                "{program} is not installed (Debian: apt-get install chromium chromium-driver)"
-            ));
-        }
-    }
-    if !axe_script().is_file() {
-        return Some("axe-core is not installed (npm ci in tests/accessibility)".into());
-    }
-    None
-}
-
-/// True when the test can run; otherwise prints why it is skipped (and
-/// fails under CI).
-fn can_run(test: &str) -> bool {
-    match missing_prerequisite() {
-        None => true,
-        Some(reason) if std::env::var_os("CI").is_some() => {
-            panic!("browser test {test} cannot run in CI: {reason}")
-        }
-        Some(reason) => {
-            eprintln!("\nSKIPPED {test}: {reason}\n");
-            false
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------
-// The server under test, and a Git host to import from
+// A Git host to import from, and a server that may read from it
 // ---------------------------------------------------------------------------
 
 /// A stand-in for a Git host's raw file URLs: serves fixed files on 127.0.0.1.
@@ -146,129 +77,11 @@ impl Drop for FileHost {
     }
 }
 
-/// The real app (API, UI and processing engine) with the demo catalog
-/// processed before the first request; stops when dropped.
-struct Server {
-    base: String,
-    shutdown: CancellationToken,
-}
-
-impl Server {
-    async fn start() -> Self {
-        Self::start_reading_from(None).await
-    }
-
-    /// `reading_host`: a `host:port` the catalog may read `url` locations from.
-    async fn start_reading_from(reading_host: Option<&str>) -> Self {
-        let demo = repo_root().join("demo/catalog/all.yaml");
-        let allow: Vec<Value> = reading_host
-            .map(|h| json!({"host": h}))
-            .into_iter()
-            .collect();
-        let config = Config::from_value(json!({
-            "backend": {
-                "baseUrl": "http://127.0.0.1",
-                "listen": {"host": "127.0.0.1", "port": 0},
-                "database": {"client": "better-sqlite3", "connection": ":memory:"},
-                "reading": {"allow": allow}
-            },
-            "catalog": {
-                "rules": [{"allow": [
-                    "Component", "System", "API", "Resource", "Location",
-                    "Group", "User", "Template", "Domain"
-                ]}],
-                "locations": [{"type": "file", "target": demo.to_string_lossy()}]
-            }
-        }))
-        .expect("valid test configuration");
-        let state = greenroom::connect(config).await.expect("connect");
-        state
-            .store
-            .replace_provider_entities(
-                CONFIG_LOCATIONS_PROVIDER,
-                config_location_entities(&state.config),
-            )
-            .await
-            .expect("register the demo catalog location");
-        run_until_idle(state.store.as_ref(), &state.pipeline)
-            .await
-            .expect("process the demo catalog");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let base = format!("http://{}", listener.local_addr().expect("local addr"));
-        let shutdown = CancellationToken::new();
-        tokio::spawn(greenroom::run(
-            state,
-            listener,
-            shutdown.clone(),
-            dist_dir(),
-        ));
-        Self { base, shutdown }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    async fn get_status(&self, path: &str) -> u16 {
-        reqwest::Client::builder()
-            .no_proxy()
-            .build()
-            .unwrap()
-            .get(self.url(path))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
-            .status()
-            .as_u16()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-    }
-}
-
-/// A server and a browser, one test's worth; the browser lock is held while it lives.
-struct Ui {
-    server: Server,
-    browser: Browser,
-    _one_browser: tokio::sync::MutexGuard<'static, ()>,
-}
-
-impl Ui {
-    /// The demo catalog in a browser, or `None` when `test` cannot run here
-    /// (see [`can_run`]).
-    async fn demo(test: &str) -> Option<Self> {
-        if !can_run(test) {
-            return None;
-        }
-        Some(Ui::start(Server::start().await).await)
-    }
-
-    async fn start(server: Server) -> Self {
-        let guard = BROWSER.lock().await;
-        let browser = Browser::start(WINDOW)
-            .await
-            .expect("start Chromium through chromedriver");
-        Ui {
-            server,
-            browser,
-            _one_browser: guard,
-        }
-    }
-
-    /// Opens `path` and waits until the app has mounted.
-    async fn open(&self, path: &str) {
-        self.browser.open(&self.server.url(path)).await.unwrap();
-        self.browser.wait_for("main#main").await.unwrap();
-    }
-
-    async fn finish(self) {
-        self.browser.close().await;
-    }
+/// The demo catalog, with `host` (`host:port`) allowed for `url` locations.
+async fn server_reading_from(host: &str) -> Server {
+    let mut config = config(&[DEMO_CATALOG]);
+    config["backend"]["reading"] = json!({"allow": [{"host": host}]});
+    Server::start(config, Vec::new()).await
 }
 
 /// The visible text of the table rows' first cells (the entity names).
@@ -635,7 +448,7 @@ spec:
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn import_analyzes_dry_runs_then_registers() {
-    if !can_run("import_analyzes_dry_runs_then_registers") {
+    if !can_run("import_analyzes_dry_runs_then_registers", &[]) {
         return;
     }
     let files = HashMap::from([
@@ -649,7 +462,7 @@ async fn import_analyzes_dry_runs_then_registers() {
         ),
     ]);
     let host = FileHost::start(files).await;
-    let ui = Ui::start(Server::start_reading_from(Some(host.host())).await).await;
+    let ui = Ui::start(server_reading_from(host.host()).await).await;
     let b = &ui.browser;
     ui.open("/catalog-import").await;
     assert_eq!(
@@ -1096,46 +909,14 @@ const PAGES: &[(&str, &str, &str)] = &[
     ("/no/such/page", "h1", "not-found"),
 ];
 
-/// Runs axe-core on the page (WCAG 2.0/2.1 A and AA rules) and returns the
-/// violations as readable lines.
-async fn axe_violations(b: &Browser, axe: &str) -> Vec<String> {
-    b.execute(axe, vec![]).await.expect("inject axe-core");
-    let result = b
-        .client
-        .execute_async(
-            "const done = arguments[arguments.length - 1];
-             axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})
-                .then(r => done(r.violations.map(v => ({
-                    id: v.id, impact: v.impact, help: v.help,
-                    nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ') + ' :: ' + (n.failureSummary || '').replace(/\\s+/g, ' '))
-                }))))
-                .catch(e => done([{id: 'axe-error', help: String(e), nodes: []}]));",
-            vec![],
-        )
-        .await
-        .expect("run axe-core");
-    result
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .map(|v| {
-            format!(
-                "{} ({}): {} at {}",
-                v["id"], v["impact"], v["help"], v["nodes"]
-            )
-        })
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn main_pages_pass_axe_in_light_and_dark_themes() {
-    if !can_run("main_pages_pass_axe_in_light_and_dark_themes") {
+    if !can_run("main_pages_pass_axe_in_light_and_dark_themes", &[]) {
         return;
     }
     let axe = std::fs::read_to_string(axe_script()).expect("read axe-core");
     let screenshots = std::env::var_os("GREENROOM_SCREENSHOTS").map(PathBuf::from);
-    let ui = Ui::start(Server::start().await).await;
+    let ui = Ui::start(Server::demo().await).await;
     let b = &ui.browser;
     b.client
         .update_timeouts(

@@ -14,20 +14,17 @@
 //! `GREENROOM_SKIP_UI` set, the test prints SKIPPED and passes; when `CI` is
 //! set it fails instead.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
+
+use std::path::PathBuf;
 use std::time::Duration;
 
-use greenroom::catalog::processing::{
-    config_location_entities, run_until_idle, CONFIG_LOCATIONS_PROVIDER,
-};
-use greenroom::config::Config;
+use common::browser::{axe_script, axe_violations, can_run, focused_id, visible, Ui};
+use common::git::seed_gitops;
+use common::server::{config, Server, DEMO_CATALOG, TEMPLATES};
 use greenroom_webdriver::fantoccini::key::Key;
-use greenroom_webdriver::{poll, Browser, WAIT_TIMEOUT};
+use greenroom_webdriver::{poll, WAIT_TIMEOUT};
 use serde_json::json;
-use tokio_util::sync::CancellationToken;
-
-const WINDOW: (u32, u32) = (1280, 900);
 
 /// How long a whole task run may take (clone, render, push, register, claim).
 const TASK_TIMEOUT: Duration = Duration::from_secs(120);
@@ -35,259 +32,30 @@ const TASK_TIMEOUT: Duration = Duration::from_secs(120);
 /// The Git host name the templates' repository pickers allow.
 const GIT_HOST: &str = "git.localhost";
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the server crate lives in the repository")
-        .to_path_buf()
-}
-
-fn dist_dir() -> PathBuf {
-    match std::env::var_os("GREENROOM_DIST_DIR").filter(|v| !v.is_empty()) {
-        Some(dir) => repo_root().join(dir),
-        None => repo_root().join("dist"),
-    }
-}
-
-fn axe_script() -> PathBuf {
-    repo_root().join("tests/accessibility/node_modules/axe-core/axe.min.js")
-}
-
-fn missing_prerequisite() -> Option<String> {
-    if std::env::var_os("GREENROOM_SKIP_UI").is_some() {
-        return Some("GREENROOM_SKIP_UI is set (the web UI could not be built)".into());
-    }
-    let index = dist_dir().join("index.html");
-    if !index.is_file() {
-        return Some(format!(
-            "the web UI is not built: {} does not exist (run scripts/build-frontend)",
-            index.display()
-        ));
-    }
-    for program in ["chromium", "chromedriver", "git"] {
-        if greenroom_webdriver::find_on_path(program).is_none() {
-            return Some(format!("{program} is not installed"));
-        }
-    }
-    if !axe_script().is_file() {
-        return Some("axe-core is not installed (npm ci in tests/accessibility)".into());
-    }
-    None
-}
-
-fn can_run(test: &str) -> bool {
-    match missing_prerequisite() {
-        None => true,
-        Some(reason) if std::env::var_os("CI").is_some() => {
-            panic!("browser test {test} cannot run in CI: {reason}")
-        }
-        Some(reason) => {
-            eprintln!("\nSKIPPED {test}: {reason}\n");
-            false
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Git repositories in a temporary directory
-// ---------------------------------------------------------------------------
-
-fn git(dir: &Path, args: &[&str]) {
-    let output = Command::new("git")
-        .current_dir(dir)
-        .args([
-            "-c",
-            "user.name=Greenroom test",
-            "-c",
-            "user.email=test@greenroom.invalid",
-            "-c",
-            "init.defaultBranch=main",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .output()
-        .expect("run git");
-    assert!(
-        output.status.success(),
-        "git {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
-/// The directory behind `file://<root>`: `<owner>/<repo>.git` bare
-/// repositories, with `platform/gitops.git` holding `deploy/gitops` on `main`.
-fn git_root() -> tempfile::TempDir {
-    let root = tempfile::tempdir().unwrap();
-    let work = root.path().join("gitops-work");
-    copy_tree(&repo_root().join("deploy/gitops"), &work);
-    git(&work, &["init", "-q", "-b", "main"]);
-    git(&work, &["add", "-A"]);
-    git(&work, &["commit", "-q", "-m", "GitOps repository"]);
-    std::fs::create_dir_all(root.path().join("platform")).unwrap();
-    git(
-        root.path(),
-        &[
-            "clone",
-            "-q",
-            "--bare",
-            work.to_str().unwrap(),
-            "platform/gitops.git",
-        ],
-    );
-    std::fs::remove_dir_all(&work).unwrap();
-    root
-}
-
 // ---------------------------------------------------------------------------
 // The server under test
 // ---------------------------------------------------------------------------
 
-struct Server {
-    base: String,
-    shutdown: CancellationToken,
-    _git: tempfile::TempDir,
-    _work: tempfile::TempDir,
-}
-
-impl Server {
-    async fn start() -> Self {
-        let git = git_root();
-        let work = tempfile::tempdir().unwrap();
-        let remote_base = format!("file://{}", git.path().display());
-        let config = Config::from_value(json!({
-            "backend": {
-                "baseUrl": "http://127.0.0.1",
-                "listen": {"host": "127.0.0.1", "port": 0},
-                "database": {"client": "better-sqlite3", "connection": ":memory:"}
-            },
-            "integrations": {
-                "git": [{"host": GIT_HOST, "remoteBaseUrl": remote_base, "createRepositories": true}]
-            },
-            "catalog": {
-                "rules": [{"allow": [
-                    "Component", "System", "API", "Resource", "Location",
-                    "Group", "User", "Template", "Domain"
-                ]}],
-                "locations": [
-                    {"type": "file", "target": repo_root().join("demo/catalog/all.yaml").to_string_lossy()},
-                    {"type": "file", "target": repo_root().join("templates/all.yaml").to_string_lossy()}
-                ]
-            },
-            "scaffolder": {
-                "workingDirectory": work.path().to_string_lossy(),
-                "gitops": {"repoUrl": format!("{GIT_HOST}?owner=platform&repo=gitops")}
-            }
-        }))
-        .expect("valid test configuration");
-        let state = greenroom::connect(config).await.expect("connect");
-        state
-            .store
-            .replace_provider_entities(
-                CONFIG_LOCATIONS_PROVIDER,
-                config_location_entities(&state.config),
-            )
-            .await
-            .expect("register the catalog locations");
-        run_until_idle(state.store.as_ref(), &state.pipeline)
-            .await
-            .expect("process the catalog");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let base = format!("http://{}", listener.local_addr().expect("local addr"));
-        let shutdown = CancellationToken::new();
-        tokio::spawn(greenroom::run(
-            state,
-            listener,
-            shutdown.clone(),
-            dist_dir(),
-        ));
-        Self {
-            base,
-            shutdown,
-            _git: git,
-            _work: work,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-    }
-}
-
-struct Ui {
-    server: Server,
-    browser: Browser,
-}
-
-impl Ui {
-    async fn start() -> Self {
-        let server = Server::start().await;
-        let browser = Browser::start(WINDOW)
-            .await
-            .expect("start Chromium through chromedriver");
-        Ui { server, browser }
-    }
-
-    async fn open(&self, path: &str) {
-        self.browser.open(&self.server.url(path)).await.unwrap();
-        self.browser.wait_for("main#main").await.unwrap();
-    }
-
-    async fn finish(self) {
-        self.browser.close().await;
-    }
-}
-
-/// Runs axe-core (WCAG 2.0/2.1 A and AA) on the page; the violations as lines.
-async fn axe_violations(b: &Browser, axe: &str) -> Vec<String> {
-    b.execute(axe, vec![]).await.expect("inject axe-core");
-    let result = b
-        .client
-        .execute_async(
-            "const done = arguments[arguments.length - 1];
-             axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})
-                .then(r => done(r.violations.map(v => ({
-                    id: v.id, impact: v.impact, help: v.help,
-                    nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ') + ' :: ' + (n.failureSummary || '').replace(/\\s+/g, ' '))
-                }))))
-                .catch(e => done([{id: 'axe-error', help: String(e), nodes: []}]));",
-            vec![],
-        )
-        .await
-        .expect("run axe-core");
-    result
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .map(|v| {
-            format!(
-                "{} ({}): {} at {}",
-                v["id"], v["impact"], v["help"], v["nodes"]
-            )
-        })
-        .collect()
+/// The demo catalog and the shipped templates, publishing to bare repositories
+/// behind `file://<temporary directory>` (`<owner>/<repo>.git`, with the
+/// GitOps repository at `platform/gitops.git`).
+async fn start_server() -> Server {
+    let git = tempfile::tempdir().unwrap();
+    seed_gitops(git.path());
+    let work = tempfile::tempdir().unwrap();
+    let mut config = config(&[DEMO_CATALOG, TEMPLATES]);
+    config["integrations"] = json!({
+        "git": [{
+            "host": GIT_HOST,
+            "remoteBaseUrl": format!("file://{}", git.path().display()),
+            "createRepositories": true
+        }]
+    });
+    config["scaffolder"] = json!({
+        "workingDirectory": work.path().to_string_lossy(),
+        "gitops": {"repoUrl": format!("{GIT_HOST}?owner=platform&repo=gitops")}
+    });
+    Server::start(config, vec![git, work]).await
 }
 
 /// Checks the page in both themes, saving screenshots to
@@ -321,39 +89,20 @@ async fn check_page(ui: &Ui, axe: &str, name: &str) -> Vec<String> {
     failures
 }
 
-async fn visible(b: &Browser, css: &str) -> bool {
-    b.execute(
-        "const e = document.querySelector(arguments[0]); return !!e && e.offsetParent !== null;",
-        vec![json!(css)],
-    )
-    .await
-    .unwrap()
-        == json!(true)
-}
-
-async fn focused_id(b: &Browser) -> String {
-    b.execute(
-        "return document.activeElement && document.activeElement.id",
-        vec![],
-    )
-    .await
-    .unwrap()
-    .as_str()
-    .unwrap_or_default()
-    .to_string()
-}
-
 // ---------------------------------------------------------------------------
 // The test
 // ---------------------------------------------------------------------------
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_a_rust_service_from_its_template_and_watch_the_task() {
-    if !can_run("create_a_rust_service_from_its_template_and_watch_the_task") {
+    if !can_run(
+        "create_a_rust_service_from_its_template_and_watch_the_task",
+        &["git"],
+    ) {
         return;
     }
     let axe = std::fs::read_to_string(axe_script()).expect("read axe-core");
-    let ui = Ui::start().await;
+    let ui = Ui::start(start_server().await).await;
     let b = &ui.browser;
     let mut a11y = Vec::new();
 

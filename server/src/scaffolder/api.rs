@@ -485,11 +485,7 @@ async fn dry_run_route(
             .map_err(|e| ApiError::input(format!("directoryContents {}: {e}", file.path)))?;
     }
     let (source, _clone) = if request.directory_contents.is_empty() {
-        template_source(
-            template_base_url(&template).as_deref(),
-            &s.services.git_hosts,
-        )
-        .await
+        template_source(template_base_url(&template).as_deref(), &s.services.scm).await
     } else {
         (
             super::actions::TemplateSource::Directory(workspace.root().to_path_buf()),

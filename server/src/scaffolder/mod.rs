@@ -22,7 +22,7 @@ use greenroom_store::CatalogStore;
 
 use crate::catalog::processing::Pipeline;
 use crate::config::Config;
-use crate::scm::GitHosts;
+use crate::scm::{GitHosts, ScmHosts};
 use actions::ActionRegistry;
 
 /// The catalog as actions see it.
@@ -37,7 +37,10 @@ pub struct CatalogAccess {
 pub struct Services {
     pub config: Arc<Config>,
     pub renderer: Arc<Renderer>,
+    /// Plain Git hosts, for GitOps remotes given as URLs.
     pub git_hosts: GitHosts,
+    /// Every configured host (GitHub, GitLab, plain Git) by `RepoUrlPicker` host.
+    pub scm: ScmHosts,
     pub catalog: Option<CatalogAccess>,
     pub actions: ActionRegistry,
     /// A local copy of the GitOps repository used instead of cloning it (the
@@ -49,6 +52,7 @@ impl Services {
     pub fn new(config: Arc<Config>, catalog: Option<CatalogAccess>) -> Self {
         Services {
             git_hosts: GitHosts::from_config(&config),
+            scm: ScmHosts::from_config(&config),
             config,
             renderer: Arc::new(Renderer::new()),
             catalog,

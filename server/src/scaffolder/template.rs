@@ -9,7 +9,7 @@ use greenroom_model::Entity;
 use serde_json::Value;
 
 use super::actions::TemplateSource;
-use crate::scm::{git, split_git_file_url, GitHosts};
+use crate::scm::{git, ScmHosts};
 
 /// A Template entity the scaffolder can run.
 pub fn check_template(entity: &Entity) -> Result<(), String> {
@@ -136,7 +136,7 @@ pub fn template_base_url(template: &Entity) -> Option<String> {
 /// removes the clone).
 pub async fn template_source(
     base_url: Option<&str>,
-    hosts: &GitHosts,
+    scm: &ScmHosts,
 ) -> (TemplateSource, Option<tempfile::TempDir>) {
     let Some(base) = base_url else {
         return (
@@ -156,27 +156,35 @@ pub async fn template_source(
         return (TemplateSource::Directory(dir), None);
     }
     let unavailable = |why: String| (TemplateSource::Unavailable(why), None);
-    let Some((remote, branch, path)) = split_git_file_url(base) else {
+    let Some(checkout) = scm.checkout_for(base) else {
         return unavailable(format!(
-            "The template's files cannot be fetched from '{base}': Greenroom reads templates from file locations and plain Git hosts"
-        ));
-    };
-    let Some(auth) = hosts.auth_for_remote(&remote) else {
-        return unavailable(format!(
-            "{remote} is not a configured integrations.git remote"
+            "The template's files cannot be fetched from '{base}': it is neither a file location nor on a configured GitHub, GitLab or Git integration"
         ));
     };
     let dir = match tempfile::tempdir() {
         Ok(d) => d,
         Err(e) => return unavailable(e.to_string()),
     };
-    if let Err(e) = git::clone_branch(dir.path(), &remote, &branch, &auth).await {
+    if let Err(e) = git::clone_branch(
+        dir.path(),
+        &checkout.remote,
+        &checkout.reference,
+        &checkout.auth,
+    )
+    .await
+    {
         return unavailable(format!("Cannot fetch the template's repository: {e}"));
     }
-    let template_dir = std::path::Path::new(&path)
-        .parent()
-        .map(|p| dir.path().join(p))
-        .unwrap_or_else(|| dir.path().to_path_buf());
+    // A source location is the template's directory (`.../tree/main/rust/`),
+    // a managed-by location its file.
+    let path = std::path::Path::new(&checkout.path);
+    let template_dir = if base.ends_with('/') {
+        dir.path().join(path)
+    } else {
+        path.parent()
+            .map(|p| dir.path().join(p))
+            .unwrap_or_else(|| dir.path().to_path_buf())
+    };
     (TemplateSource::Directory(template_dir), Some(dir))
 }
 

@@ -211,8 +211,7 @@ impl Scaffolder {
                 .await;
         }
         let base_url = spec.template_info.as_ref().and_then(|t| t.base_url.clone());
-        let (template, _clone) =
-            template_source(base_url.as_deref(), &self.services.git_hosts).await;
+        let (template, _clone) = template_source(base_url.as_deref(), &self.services.scm).await;
         let input = RunInput {
             task_id: claimed.task.id.clone(),
             spec,

@@ -1,10 +1,17 @@
 //! Source control shared by the catalog readers and the scaffolder: the
-//! `RepoUrlPicker` format, plain Git integrations and the `git` CLI.
+//! `RepoUrlPicker` format, the Git host seam (GitHub, GitLab, plain Git
+//! servers) and the `git` CLI.
 
 pub mod git;
+pub mod github;
+pub mod gitlab;
+pub mod host;
+
+use async_trait::async_trait;
 
 use crate::config::{Config, GitIntegration};
 use git::GitAuth;
+pub use host::{GitHost, HostedRepo, NewRepo, Provider, Review, ReviewRequest, ScmError, ScmHosts};
 
 /// `host?owner=o&repo=r[&organization=..][&workspace=..][&project=..]`, the
 /// value of Backstage's `RepoUrlPicker`.
@@ -140,6 +147,106 @@ impl GitHosts {
                 remote.starts_with(&format!("{base}/"))
             })
             .map(|h| h.token.clone().map(GitAuth::Bearer).unwrap_or_default())
+    }
+}
+
+/// A plain Git server (`integrations.git`) as a [`GitHost`]: repositories
+/// are created only under a `file://` base with `createRepositories`, and a
+/// review is the pushed branch itself.
+pub struct PlainGitHost {
+    hosts: GitHosts,
+    host: String,
+}
+
+impl PlainGitHost {
+    pub fn new(hosts: GitHosts, host: &str) -> Self {
+        PlainGitHost {
+            hosts,
+            host: host.to_string(),
+        }
+    }
+
+    fn hosted(&self, remote: GitRemote) -> HostedRepo {
+        HostedRepo {
+            push_url: remote.url.clone(),
+            contents_prefix: format!("git+{}{BLOB_MARKER}", remote.url),
+            remote_url: remote.url,
+            default_branch: "main".into(),
+            auth: remote.auth,
+            project_id: None,
+        }
+    }
+}
+
+#[async_trait]
+impl GitHost for PlainGitHost {
+    fn provider(&self) -> Provider {
+        Provider::Git
+    }
+
+    fn with_token(&self, token: &str) -> std::sync::Arc<dyn GitHost> {
+        let mut hosts = self.hosts.clone();
+        for h in hosts.hosts.iter_mut().filter(|h| h.host == self.host) {
+            h.token = Some(token.to_string());
+        }
+        std::sync::Arc::new(PlainGitHost::new(hosts, &self.host))
+    }
+
+    async fn create_repo(&self, new: &NewRepo) -> Result<(HostedRepo, Vec<String>), ScmError> {
+        let remote = self
+            .hosts
+            .remote_for(&new.repo)
+            .map_err(ScmError::Invalid)?;
+        let mut log = Vec::new();
+        if let Some(path) = &remote.create_at {
+            if !path.exists() {
+                let failed = |e: String| ScmError::Transport {
+                    host: self.host.clone(),
+                    action: "create the repository".into(),
+                    message: e,
+                };
+                std::fs::create_dir_all(path).map_err(|e| failed(e.to_string()))?;
+                git::git(path, &["init", "-q", "--bare"], &GitAuth::None, None)
+                    .await
+                    .map_err(|e| failed(e.to_string()))?;
+                log.push(format!("Created repository {}", remote.url));
+            }
+        }
+        let mut hosted = self.hosted(remote);
+        hosted.default_branch = new.default_branch.clone();
+        Ok((hosted, log))
+    }
+
+    async fn repo(&self, repo: &RepoUrl) -> Result<HostedRepo, ScmError> {
+        Ok(self.hosted(self.hosts.remote_for(repo).map_err(ScmError::Invalid)?))
+    }
+
+    async fn open_review(
+        &self,
+        _repo: &RepoUrl,
+        _hosted: &HostedRepo,
+        _review: &ReviewRequest,
+    ) -> Result<Option<Review>, ScmError> {
+        Ok(None)
+    }
+
+    /// `git+<remote>/-/blob/<branch>/<path>` under this host's base.
+    fn checkout_for(&self, url: &str) -> Option<host::Checkout> {
+        let (remote, reference, path) = split_git_file_url(url)?;
+        let integration = self.hosts.hosts.iter().find(|h| h.host == self.host)?;
+        if !remote.starts_with(&format!("{}/", GitHosts::base(integration))) {
+            return None;
+        }
+        Some(host::Checkout {
+            auth: integration
+                .token
+                .clone()
+                .map(GitAuth::Bearer)
+                .unwrap_or_default(),
+            remote,
+            reference,
+            path,
+        })
     }
 }
 

@@ -100,7 +100,7 @@ impl GithubReader {
     }
 }
 
-fn default_api_base_url(host: &str) -> String {
+pub(crate) fn default_api_base_url(host: &str) -> String {
     if host.eq_ignore_ascii_case("github.com") {
         "https://api.github.com".into()
     } else {

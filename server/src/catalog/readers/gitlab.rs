@@ -9,12 +9,12 @@ use super::{http_client, read_body, status_error, url_host, ReadError, UrlReader
 use crate::config::ScmIntegration;
 
 #[derive(Debug, Clone)]
-struct GitlabHost {
-    host: String,
+pub(crate) struct GitlabHost {
+    pub host: String,
     /// Path prefix of the GitLab instance (self-hosted under a sub-path), no trailing slash.
-    base_path: String,
-    api_base_url: String,
-    token: Option<String>,
+    pub base_path: String,
+    pub api_base_url: String,
+    pub token: Option<String>,
 }
 
 /// Reads `https://<host>/<group/sub>/<project>/-/blob/<ref>/<path>` for
@@ -60,30 +60,35 @@ pub(crate) fn files_api_url(api_base_url: &str, blob: &GitlabBlob) -> String {
     )
 }
 
+impl GitlabHost {
+    /// Backstage's defaults: `baseUrl` `https://<host>`, `apiBaseUrl` `<baseUrl>/api/v4`.
+    pub(crate) fn from_integration(i: &ScmIntegration) -> Self {
+        let base_url = i
+            .base_url
+            .clone()
+            .unwrap_or_else(|| format!("https://{}", i.host));
+        let base_path = url::Url::parse(&base_url)
+            .map(|u| u.path().trim_end_matches('/').to_string())
+            .unwrap_or_default();
+        GitlabHost {
+            host: i.host.to_ascii_lowercase(),
+            base_path,
+            api_base_url: i
+                .api_base_url
+                .clone()
+                .unwrap_or_else(|| format!("{}/api/v4", base_url.trim_end_matches('/')))
+                .trim_end_matches('/')
+                .to_string(),
+            token: i.token.clone().filter(|t| !t.is_empty()),
+        }
+    }
+}
+
 impl GitlabReader {
     pub fn new(integrations: &[ScmIntegration]) -> Self {
         let mut hosts: Vec<GitlabHost> = integrations
             .iter()
-            .map(|i| {
-                let base_url = i
-                    .base_url
-                    .clone()
-                    .unwrap_or_else(|| format!("https://{}", i.host));
-                let base_path = url::Url::parse(&base_url)
-                    .map(|u| u.path().trim_end_matches('/').to_string())
-                    .unwrap_or_default();
-                GitlabHost {
-                    host: i.host.to_ascii_lowercase(),
-                    base_path,
-                    api_base_url: i
-                        .api_base_url
-                        .clone()
-                        .unwrap_or_else(|| format!("{}/api/v4", base_url.trim_end_matches('/')))
-                        .trim_end_matches('/')
-                        .to_string(),
-                    token: i.token.clone().filter(|t| !t.is_empty()),
-                }
-            })
+            .map(GitlabHost::from_integration)
             .collect();
         if !hosts.iter().any(|h| h.host == "gitlab.com") {
             hosts.push(GitlabHost {

@@ -9,8 +9,8 @@ mod allow;
 mod composite;
 mod file;
 mod git;
-mod github;
-mod gitlab;
+pub(crate) mod github;
+pub(crate) mod gitlab;
 mod http;
 
 #[cfg(test)]

@@ -6,16 +6,17 @@
 //! Greenroom never talks to a cloud itself.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 
 use super::catalog::to_yaml;
-use super::publish_git::{commit_author, commit_message};
+use super::publish::{commit_author, commit_message};
 use super::{object_schema, Action, ActionContext, ActionError};
 use crate::scaffolder::workspace::safe_join;
 use crate::scm::git::{self, GitAuth};
-use crate::scm::parse_repo_url;
+use crate::scm::{parse_repo_url, GitHost, HostedRepo, RepoUrl, ReviewRequest};
 
 /// Fields Crossplane adds to every claim's spec itself; XRD schemas do not
 /// list them, so they are checked here and left out of the schema check.
@@ -430,8 +431,17 @@ fn render_files(ctx: &ActionContext, xrds: &XrdSet) -> Result<Vec<(String, Strin
     Ok(files)
 }
 
-/// The GitOps remote: the step's `repoUrl`, else `scaffolder.gitops`.
-fn gitops_remote(ctx: &ActionContext) -> Result<(String, GitAuth, String), ActionError> {
+/// The GitOps repository: where to clone and push, and the host to open a
+/// pull request on when it is a `RepoUrlPicker` value.
+struct GitopsRepo {
+    remote: String,
+    auth: GitAuth,
+    branch: String,
+    hosted: Option<(Arc<dyn GitHost>, RepoUrl, HostedRepo)>,
+}
+
+/// The step's `repoUrl`, else `scaffolder.gitops`.
+async fn gitops_repo(ctx: &ActionContext) -> Result<GitopsRepo, ActionError> {
     let configured = ctx.services.config.scaffolder.gitops.clone();
     let repo = ctx
         .str_input("repoUrl")
@@ -447,18 +457,32 @@ fn gitops_remote(ctx: &ActionContext) -> Result<(String, GitAuth, String), Actio
         .map(str::to_string)
         .or_else(|| configured.map(|g| g.branch))
         .unwrap_or_else(|| "main".into());
-    let hosts = &ctx.services.git_hosts;
     if repo.contains("://") {
-        let auth = hosts.auth_for_remote(&repo).ok_or_else(|| {
-            ActionError::new(format!(
-                "The GitOps remote {repo} is not under a configured integrations.git host"
-            ))
-        })?;
-        return Ok((repo, auth, branch));
+        let auth = ctx
+            .services
+            .git_hosts
+            .auth_for_remote(&repo)
+            .ok_or_else(|| {
+                ActionError::new(format!(
+                    "The GitOps remote {repo} is not under a configured integrations.git host"
+                ))
+            })?;
+        return Ok(GitopsRepo {
+            remote: repo,
+            auth,
+            branch,
+            hosted: None,
+        });
     }
     let parsed = parse_repo_url(&repo).map_err(ActionError::new)?;
-    let remote = hosts.remote_for(&parsed).map_err(ActionError::new)?;
-    Ok((remote.url, remote.auth, branch))
+    let host = ctx.services.scm.get(&parsed, None)?;
+    let hosted = host.repo(&parsed).await?;
+    Ok(GitopsRepo {
+        remote: hosted.push_url.clone(),
+        auth: hosted.auth.clone(),
+        branch,
+        hosted: Some((host, parsed, hosted)),
+    })
 }
 
 fn write_files(root: &Path, files: &[(String, String)]) -> Result<(), ActionError> {
@@ -504,7 +528,7 @@ impl Action for GitopsClaim {
                     "manifests": {"type": "array", "items": {"type": "object"}},
                     "dependsOn": {"type": "array", "items": {"type": "string"}}
                 }},
-                "pullRequest": {"type": "boolean", "default": false, "description": "Push to a new branch for review instead of committing to the main branch"},
+                "pullRequest": {"type": "boolean", "default": false, "description": "Push to a new branch for review instead of committing to the main branch; on GitHub and GitLab a pull (merge) request is opened for it"},
                 "commitMessage": {"type": "string"},
                 "repoUrl": {"type": "string", "description": "The GitOps repository; defaults to scaffolder.gitops.repoUrl"},
                 "branch": {"type": "string"},
@@ -520,7 +544,8 @@ impl Action for GitopsClaim {
                 "commitHash": {"type": "string", "examples": ["0000000000000000000000000000000000000000"]},
                 "path": {"type": "string"},
                 "files": {"type": "array", "items": {"type": "string"}},
-                "branch": {"type": "string"}
+                "branch": {"type": "string"},
+                "pullRequestUrl": {"type": "string", "description": "The pull (merge) request, on GitHub and GitLab"}
             }),
             &[],
         ))
@@ -542,7 +567,12 @@ impl Action for GitopsClaim {
             let files = render_files(ctx, &XrdSet::load(&local))?;
             return finish_dry_run(ctx, files);
         }
-        let (remote, auth, branch) = gitops_remote(ctx)?;
+        let gitops = gitops_repo(ctx).await?;
+        let (remote, auth, branch) = (
+            gitops.remote.clone(),
+            gitops.auth.clone(),
+            gitops.branch.clone(),
+        );
         let checkout = tempfile::tempdir()?;
         git::clone_branch(checkout.path(), &remote, &branch, &auth)
             .await
@@ -609,9 +639,42 @@ impl Action for GitopsClaim {
             }
         };
         if pull_request {
-            ctx.log(format!(
-                "Pushed branch {target_branch} for review; merge it into {branch} to let Flux apply it"
-            ));
+            let review = match &gitops.hosted {
+                Some((host, repo, hosted)) => {
+                    host.open_review(
+                        repo,
+                        hosted,
+                        &ReviewRequest {
+                            head: target_branch.clone(),
+                            base: branch.clone(),
+                            title: message.lines().next().unwrap_or_default().to_string(),
+                            body: format!(
+                                "Infrastructure for {path}, written by Greenroom task {}:\n\n{}",
+                                ctx.task_id,
+                                files
+                                    .iter()
+                                    .map(|(p, _)| format!("- `{p}`"))
+                                    .collect::<Vec<_>>()
+                                    .join("\n")
+                            ),
+                            draft: false,
+                            reviewers: Vec::new(),
+                            team_reviewers: Vec::new(),
+                        },
+                    )
+                    .await?
+                }
+                None => None,
+            };
+            match review {
+                Some(r) => {
+                    ctx.log(format!("Opened {} for review; merging it lets Flux apply it", r.url));
+                    ctx.output("pullRequestUrl", json!(r.url));
+                }
+                None => ctx.log(format!(
+                    "Pushed branch {target_branch} for review; merge it into {branch} to let Flux apply it"
+                )),
+            }
         }
         ctx.output("commitHash", json!(commit));
         ctx.output("branch", json!(target_branch));

@@ -8,7 +8,8 @@ mod debug;
 mod fetch;
 mod fs;
 mod gitops;
-mod publish_git;
+mod publish;
+mod pull_request;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -43,6 +44,12 @@ impl From<WorkspaceError> for ActionError {
 
 impl From<std::io::Error> for ActionError {
     fn from(e: std::io::Error) -> Self {
+        ActionError(e.to_string())
+    }
+}
+
+impl From<crate::scm::ScmError> for ActionError {
+    fn from(e: crate::scm::ScmError) -> Self {
         ActionError(e.to_string())
     }
 }
@@ -187,7 +194,11 @@ impl ActionRegistry {
             Arc::new(catalog::Write),
             Arc::new(catalog::Register),
             Arc::new(catalog::Fetch),
-            Arc::new(publish_git::PublishGit),
+            Arc::new(publish::Publish::git()),
+            Arc::new(publish::Publish::github()),
+            Arc::new(publish::Publish::gitlab()),
+            Arc::new(pull_request::OpenPullRequest::github()),
+            Arc::new(pull_request::OpenPullRequest::gitlab()),
             Arc::new(gitops::GitopsClaim),
         ] {
             registry.register(action);
