@@ -179,6 +179,61 @@ async fn claim_holds(tx: &mut Box<dyn Tx>, id: &str, claim_token: &str) -> Resul
     Ok(!rows.is_empty())
 }
 
+/// The task's status as stored (the raw text, for messages), NotFound for an
+/// unknown id.
+async fn stored_status(tx: &mut Box<dyn Tx>, id: &str) -> Result<String> {
+    let rows = tx
+        .rows(
+            "SELECT status FROM scaffolder_tasks WHERE id = $1",
+            vec![Arg::from(id)],
+        )
+        .await?;
+    match rows.first() {
+        Some(row) => Ok(row.string(0)),
+        None => Err(StoreError::NotFound(format!(
+            "Task with id {id} does not exist"
+        ))),
+    }
+}
+
+impl SqlStore {
+    /// A worker's write to its task: `UPDATE scaffolder_tasks SET {set}` (whose
+    /// placeholders `$1`.. are `set_args`) plus a heartbeat, and the event, in
+    /// one transaction. False, with nothing written, once the claim is lost.
+    async fn write_claimed(
+        &self,
+        id: &str,
+        claim_token: &str,
+        set: &str,
+        mut set_args: Vec<Arg>,
+        event_type: &str,
+        event_body: &Value,
+    ) -> Result<bool> {
+        let mut tx = self.conn().write().await?;
+        let now = now_ms();
+        let n = set_args.len();
+        set_args.extend([Arg::Int(now), Arg::from(id), Arg::from(claim_token)]);
+        let updated = tx
+            .exec(
+                &format!(
+                    "UPDATE scaffolder_tasks SET {set}, last_heartbeat_at = ${} \
+                     WHERE id = ${} AND claim_token = ${} AND status = 'processing'",
+                    n + 1,
+                    n + 2,
+                    n + 3
+                ),
+                set_args,
+            )
+            .await?;
+        if updated == 0 {
+            return Ok(false);
+        }
+        insert_event(&mut tx, id, event_type, event_body, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}
+
 #[async_trait]
 impl TaskStore for SqlStore {
     async fn create_task(&self, task: NewTask) -> Result<()> {
@@ -384,43 +439,16 @@ impl TaskStore for SqlStore {
         workspace: Option<&str>,
         event_body: &Value,
     ) -> Result<bool> {
-        let mut tx = self.conn().write().await?;
-        let now = now_ms();
-        let updated = match workspace {
-            Some(w) => {
-                tx.exec(
-                    "UPDATE scaffolder_tasks SET checkpoint = $1, workspace = $2, last_heartbeat_at = $3 \
-                     WHERE id = $4 AND claim_token = $5 AND status = 'processing'",
-                    vec![
-                        Arg::from(checkpoint.to_string()),
-                        Arg::from(w),
-                        Arg::Int(now),
-                        Arg::from(id),
-                        Arg::from(claim_token),
-                    ],
-                )
-                .await?
-            }
-            None => {
-                tx.exec(
-                    "UPDATE scaffolder_tasks SET checkpoint = $1, last_heartbeat_at = $2 \
-                     WHERE id = $3 AND claim_token = $4 AND status = 'processing'",
-                    vec![
-                        Arg::from(checkpoint.to_string()),
-                        Arg::Int(now),
-                        Arg::from(id),
-                        Arg::from(claim_token),
-                    ],
-                )
-                .await?
-            }
-        };
-        if updated == 0 {
-            return Ok(false);
-        }
-        insert_event(&mut tx, id, event_type::LOG, event_body, now).await?;
-        tx.commit().await?;
-        Ok(true)
+        // A NULL `workspace` (unchanged since the last step) keeps the stored snapshot.
+        self.write_claimed(
+            id,
+            claim_token,
+            "checkpoint = $1, workspace = COALESCE($2, workspace)",
+            vec![Arg::from(checkpoint.to_string()), Arg::from(workspace)],
+            event_type::LOG,
+            event_body,
+        )
+        .await
     }
 
     async fn complete_task(
@@ -430,43 +458,21 @@ impl TaskStore for SqlStore {
         status: TaskStatus,
         completion_body: &Value,
     ) -> Result<bool> {
-        let mut tx = self.conn().write().await?;
-        let now = now_ms();
-        let updated = tx
-            .exec(
-                "UPDATE scaffolder_tasks SET status = $1, secrets = NULL, workspace = NULL, \
-                   cancel_requested = 0, last_heartbeat_at = $2 \
-                 WHERE id = $3 AND claim_token = $4 AND status = 'processing'",
-                vec![
-                    Arg::from(status.as_str()),
-                    Arg::Int(now),
-                    Arg::from(id),
-                    Arg::from(claim_token),
-                ],
-            )
-            .await?;
-        if updated == 0 {
-            return Ok(false);
-        }
-        insert_event(&mut tx, id, event_type::COMPLETION, completion_body, now).await?;
-        tx.commit().await?;
-        Ok(true)
+        self.write_claimed(
+            id,
+            claim_token,
+            "status = $1, secrets = NULL, workspace = NULL, cancel_requested = 0",
+            vec![Arg::from(status.as_str())],
+            event_type::COMPLETION,
+            completion_body,
+        )
+        .await
     }
 
     async fn cancel_task(&self, id: &str) -> Result<TaskStatus> {
         let mut tx = self.conn().write().await?;
-        let rows = tx
-            .rows(
-                "SELECT status FROM scaffolder_tasks WHERE id = $1",
-                vec![Arg::from(id)],
-            )
-            .await?;
-        let Some(row) = rows.first() else {
-            return Err(StoreError::NotFound(format!(
-                "Task with id {id} does not exist"
-            )));
-        };
-        let status = TaskStatus::parse(&row.string(0)).unwrap_or(TaskStatus::Failed);
+        let status =
+            TaskStatus::parse(&stored_status(&mut tx, id).await?).unwrap_or(TaskStatus::Failed);
         let now = now_ms();
         let after = match status {
             TaskStatus::Open => {
@@ -510,18 +516,7 @@ impl TaskStore for SqlStore {
 
     async fn retry_task(&self, id: &str, sealed_secrets: Option<String>) -> Result<()> {
         let mut tx = self.conn().write().await?;
-        let rows = tx
-            .rows(
-                "SELECT status FROM scaffolder_tasks WHERE id = $1",
-                vec![Arg::from(id)],
-            )
-            .await?;
-        let Some(row) = rows.first() else {
-            return Err(StoreError::NotFound(format!(
-                "Task with id {id} does not exist"
-            )));
-        };
-        let status = row.string(0);
+        let status = stored_status(&mut tx, id).await?;
         if !matches!(status.as_str(), "failed" | "cancelled") {
             return Err(StoreError::Conflict(format!(
                 "Task {id} is {status}; only a failed or cancelled task can be retried"

@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use axum::{middleware, Json, Router};
 use greenroom_model::scaffolder::{
     parameter_schema, template_steps, CreateTaskRequest, Task, TaskEvent, TaskList, TaskSpec,
-    TaskStatus, TaskUser, TemplateInfo, TEMPLATE_API_VERSION,
+    TaskStatus, TaskUser, TemplateInfo, ValueError, TEMPLATE_API_VERSION,
 };
 use greenroom_model::{Entity, EntityRef};
 use greenroom_store::{NewTask, TaskEventRecord, TaskQuery, TaskRecord};
@@ -125,8 +125,20 @@ async fn list_actions(
 }
 
 /// 400 with `{errors: [...]}`, as Backstage answers invalid values.
-fn value_errors(errors: Vec<greenroom_model::scaffolder::ValueError>) -> Response {
+fn value_errors(errors: Vec<ValueError>) -> Response {
     (StatusCode::BAD_REQUEST, Json(json!({ "errors": errors }))).into_response()
+}
+
+/// The request's values (`{}` when none were given) checked against the
+/// template's parameters; the errors are answered with [`value_errors`].
+fn checked_values(template: &Entity, values: Value) -> Result<Value, Vec<ValueError>> {
+    let values = if values.is_null() { json!({}) } else { values };
+    let errors = validate_values(template, &values);
+    if errors.is_empty() {
+        Ok(values)
+    } else {
+        Err(errors)
+    }
 }
 
 fn secrets_of(value: Option<Map<String, Value>>) -> Result<Map<String, Value>, ApiError> {
@@ -159,15 +171,10 @@ async fn create_task(
     authorize(&state, &caller, &SCAFFOLDER_TASK_CREATE)?;
     let s = scaffolder(&state)?;
     let template = load_template(&state, &request.template_ref).await?;
-    let values = if request.values.is_null() {
-        json!({})
-    } else {
-        request.values
+    let values = match checked_values(&template, request.values) {
+        Ok(values) => values,
+        Err(errors) => return Ok(value_errors(errors)),
     };
-    let errors = validate_values(&template, &values);
-    if !errors.is_empty() {
-        return Ok(value_errors(errors));
-    }
     let secrets = secrets_of(request.secrets)?;
     let spec_map = template
         .get("spec")
@@ -456,15 +463,10 @@ async fn dry_run_route(
         .cloned()
         .ok_or_else(|| ApiError::input("template must be a Template entity object"))?;
     check_template(&template).map_err(ApiError::input)?;
-    let values = if request.values.is_null() {
-        json!({})
-    } else {
-        request.values
+    let values = match checked_values(&template, request.values) {
+        Ok(values) => values,
+        Err(errors) => return Ok(value_errors(errors)),
     };
-    let errors = validate_values(&template, &values);
-    if !errors.is_empty() {
-        return Ok(value_errors(errors));
-    }
     let secrets = secrets_of(request.secrets)?;
     // The uploaded files stand in for the template's directory.
     let dir = tempfile::tempdir().map_err(|e| ApiError::internal(e.to_string()))?;

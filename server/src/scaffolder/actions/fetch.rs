@@ -34,6 +34,31 @@ fn source_path(ctx: &ActionContext, url: &str) -> Result<PathBuf, ActionError> {
     Ok(path)
 }
 
+/// The `url` and `targetPath` inputs every fetch action takes, with the
+/// template file or directory `url` names. `default_target` stands in for a
+/// missing `targetPath`: the directory variants default to the workspace root.
+fn url_and_target(
+    ctx: &ActionContext,
+    default_target: &str,
+) -> Result<(String, String, PathBuf), ActionError> {
+    let url = ctx.str_input("url").unwrap_or_default().to_string();
+    let target = ctx
+        .str_input("targetPath")
+        .unwrap_or(default_target)
+        .to_string();
+    let source = source_path(ctx, &url)?;
+    Ok((url, target, source))
+}
+
+/// [`url_and_target`] for the `:file` variants, whose `url` must name a file.
+fn file_url_and_target(ctx: &ActionContext) -> Result<(String, String, PathBuf), ActionError> {
+    let (url, target, source) = url_and_target(ctx, "")?;
+    if !source.is_file() {
+        return Err(ActionError::new(format!("'{url}' is not a file")));
+    }
+    Ok((url, target, source))
+}
+
 fn globs(patterns: Option<&Value>, input: &str) -> Result<GlobSet, ActionError> {
     let mut builder = GlobSetBuilder::new();
     if let Some(list) = patterns.and_then(Value::as_array) {
@@ -179,9 +204,7 @@ impl Action for FetchTemplate {
     }
 
     async fn run(&self, ctx: &mut ActionContext) -> Result<(), ActionError> {
-        let url = ctx.str_input("url").unwrap_or_default().to_string();
-        let target = ctx.str_input("targetPath").unwrap_or("./").to_string();
-        let source = source_path(ctx, &url)?;
+        let (url, target, source) = url_and_target(ctx, "./")?;
         if !source.is_dir() {
             return Err(ActionError::new(format!(
                 "fetch:template needs a directory; '{url}' is a file (use fetch:template:file)"
@@ -289,12 +312,7 @@ impl Action for FetchTemplateFile {
         true
     }
     async fn run(&self, ctx: &mut ActionContext) -> Result<(), ActionError> {
-        let url = ctx.str_input("url").unwrap_or_default().to_string();
-        let target = ctx.str_input("targetPath").unwrap_or_default().to_string();
-        let source = source_path(ctx, &url)?;
-        if !source.is_file() {
-            return Err(ActionError::new(format!("'{url}' is not a file")));
-        }
+        let (url, target, source) = file_url_and_target(ctx)?;
         let content = std::fs::read_to_string(&source)
             .map_err(|e| ActionError::new(format!("Cannot read '{url}' as text: {e}")))?;
         let rendered = ctx
@@ -339,9 +357,7 @@ impl Action for FetchPlain {
         true
     }
     async fn run(&self, ctx: &mut ActionContext) -> Result<(), ActionError> {
-        let url = ctx.str_input("url").unwrap_or_default().to_string();
-        let target = ctx.str_input("targetPath").unwrap_or("./").to_string();
-        let source = source_path(ctx, &url)?;
+        let (url, target, source) = url_and_target(ctx, "./")?;
         if source.is_file() {
             let name = source
                 .file_name()
@@ -397,12 +413,7 @@ impl Action for FetchPlainFile {
         true
     }
     async fn run(&self, ctx: &mut ActionContext) -> Result<(), ActionError> {
-        let url = ctx.str_input("url").unwrap_or_default().to_string();
-        let target = ctx.str_input("targetPath").unwrap_or_default().to_string();
-        let source = source_path(ctx, &url)?;
-        if !source.is_file() {
-            return Err(ActionError::new(format!("'{url}' is not a file")));
-        }
+        let (url, target, source) = file_url_and_target(ctx)?;
         let content = std::fs::read(&source)?;
         write_target(ctx, &target, &content, is_executable(&source), true)?;
         ctx.log(format!("Fetched {url} to {target}"));

@@ -221,13 +221,21 @@ fn flux_objects(flux: &Value, service: &str) -> Result<Vec<Value>, ActionError> 
     let interval = flux.get("interval").and_then(Value::as_str).unwrap_or("5m");
     let reference = flux.get("ref").and_then(Value::as_str).unwrap_or("main");
     let metadata = json!({"name": name, "namespace": namespace, "labels": {"app.kubernetes.io/managed-by": "greenroom"}});
-    let git_repository = |url: &str| {
+    // Every object (sources and deployments) carries the same metadata.
+    let object = |api_version: &str, kind: &str, spec: Value| {
         json!({
-            "apiVersion": "source.toolkit.fluxcd.io/v1",
-            "kind": "GitRepository",
+            "apiVersion": api_version,
+            "kind": kind,
             "metadata": metadata,
-            "spec": {"interval": interval, "url": url, "ref": {"branch": reference}}
+            "spec": spec
         })
+    };
+    let git_repository = |url: &str| {
+        object(
+            "source.toolkit.fluxcd.io/v1",
+            "GitRepository",
+            json!({"interval": interval, "url": url, "ref": {"branch": reference}}),
+        )
     };
     let depends_on: Vec<Value> = flux
         .get("dependsOn")
@@ -240,6 +248,17 @@ fn flux_objects(flux: &Value, service: &str) -> Result<Vec<Value>, ActionError> 
         })
         .unwrap_or_default();
     let target_ns = flux.get("targetNamespace").and_then(Value::as_str);
+    // The objects that deploy (Kustomization, HelmRelease) take the same
+    // `targetNamespace` and `dependsOn` inputs, after their own spec.
+    let deployment = |api_version: &str, kind: &str, mut spec: Value| {
+        if let Some(ns) = target_ns {
+            spec["targetNamespace"] = json!(ns);
+        }
+        if !depends_on.is_empty() {
+            spec["dependsOn"] = json!(depends_on);
+        }
+        object(api_version, kind, spec)
+    };
     let mut objects = Vec::new();
     match kind {
         "Kustomization" => {
@@ -247,25 +266,18 @@ fn flux_objects(flux: &Value, service: &str) -> Result<Vec<Value>, ActionError> 
                 ActionError::new("flux.sourceUrl is required for a Kustomization (the Git URL of the service's repository)")
             })?;
             objects.push(git_repository(url));
-            let mut spec = json!({
+            let spec = json!({
                 "interval": interval,
                 "path": flux.get("sourcePath").and_then(Value::as_str).unwrap_or("./deploy"),
                 "prune": true,
                 "wait": true,
                 "sourceRef": {"kind": "GitRepository", "name": name},
             });
-            if let Some(ns) = target_ns {
-                spec["targetNamespace"] = json!(ns);
-            }
-            if !depends_on.is_empty() {
-                spec["dependsOn"] = json!(depends_on);
-            }
-            objects.push(json!({
-                "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
-                "kind": "Kustomization",
-                "metadata": metadata,
-                "spec": spec
-            }));
+            objects.push(deployment(
+                "kustomize.toolkit.fluxcd.io/v1",
+                "Kustomization",
+                spec,
+            ));
         }
         "HelmRelease" => {
             let chart = flux
@@ -279,12 +291,11 @@ fn flux_objects(flux: &Value, service: &str) -> Result<Vec<Value>, ActionError> 
                 ) {
                     (Some(url), _) => (
                         "HelmRepository",
-                        json!({
-                            "apiVersion": "source.toolkit.fluxcd.io/v1",
-                            "kind": "HelmRepository",
-                            "metadata": metadata,
-                            "spec": {"interval": interval, "url": url}
-                        }),
+                        object(
+                            "source.toolkit.fluxcd.io/v1",
+                            "HelmRepository",
+                            json!({"interval": interval, "url": url}),
+                        ),
                     ),
                     (None, Some(url)) => ("GitRepository", git_repository(url)),
                     (None, None) => return Err(ActionError::new(
@@ -301,18 +312,7 @@ fn flux_objects(flux: &Value, service: &str) -> Result<Vec<Value>, ActionError> 
             if let Some(values) = flux.get("values").filter(|v| v.is_object()) {
                 spec["values"] = values.clone();
             }
-            if let Some(ns) = target_ns {
-                spec["targetNamespace"] = json!(ns);
-            }
-            if !depends_on.is_empty() {
-                spec["dependsOn"] = json!(depends_on);
-            }
-            objects.push(json!({
-                "apiVersion": "helm.toolkit.fluxcd.io/v2",
-                "kind": "HelmRelease",
-                "metadata": metadata,
-                "spec": spec
-            }));
+            objects.push(deployment("helm.toolkit.fluxcd.io/v2", "HelmRelease", spec));
         }
         "Manifests" => {
             let manifests = flux.get("manifests").and_then(Value::as_array).ok_or_else(|| {
