@@ -1,6 +1,6 @@
-//! Command-line pieces the `catalog-bench` and `ui-bench` commands share.
+//! Command-line pieces the benchmark commands share.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::run::DbKind;
@@ -34,6 +34,15 @@ pub fn default_server_bin() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("target"))
         .join("release")
         .join("greenroom")
+}
+
+/// The repository this crate was built from (the parent of `bench/`): where
+/// the built UI, the shipped templates and the demo catalog are.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
 }
 
 /// Prints the report to stdout and exits 0, or prints the error as

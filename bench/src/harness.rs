@@ -1,7 +1,9 @@
-//! What both benchmark commands do around their own measurement: generate
+//! What the benchmark commands do around their own measurement: generate
 //! the catalog into a temporary directory, provide the database (a fresh
 //! PostgreSQL database or a SQLite file in that directory), clean both up on
 //! every path, and start the server with an app-config for them.
+//! `scaffolder-bench` brings its own catalog and uses only the temporary
+//! directory, Ctrl-C handling and server start.
 
 use std::ffi::OsStr;
 use std::path::Path;
@@ -80,11 +82,7 @@ pub async fn with_catalog<T>(
         },
     };
 
-    // Ctrl-C ends the measurement but still runs the clean-up below.
-    let outcome = tokio::select! {
-        outcome = measure(&plan, &dir, &written.location_file, &database) => outcome,
-        _ = tokio::signal::ctrl_c() => Err(anyhow!("interrupted")),
-    };
+    let outcome = interruptible(measure(&plan, &dir, &written.location_file, &database)).await;
 
     if let Some(db) = temp_db {
         let name = db.name.clone();
@@ -97,10 +95,7 @@ pub async fn with_catalog<T>(
             }
         }
     }
-    if setup.keep {
-        let kept = workdir.keep();
-        eprintln!("kept {} ({})", kept.display(), setup.kept_files.join(", "));
-    }
+    keep_or_remove(workdir, setup.keep, setup.kept_files);
     Ok(CatalogRun {
         plan,
         database,
@@ -108,7 +103,46 @@ pub async fn with_catalog<T>(
     })
 }
 
-/// A server started by [`start_server`].
+/// Runs `measure` in a new temporary directory named `<prefix>…` and
+/// removes the directory afterwards on every path, Ctrl-C included (unless
+/// `keep`, when it names what the directory holds: `kept_files`).
+pub async fn with_temp_dir<T>(
+    prefix: &str,
+    keep: bool,
+    kept_files: &[&str],
+    measure: impl AsyncFnOnce(&Path) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let workdir = tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir()
+        .context("cannot create a temporary directory")?;
+    let outcome = interruptible(measure(workdir.path())).await;
+    keep_or_remove(workdir, keep, kept_files);
+    outcome
+}
+
+/// `work`, or an "interrupted" error when Ctrl-C comes first, so that the
+/// caller's clean-up still runs (dropping `work` kills its child processes).
+pub async fn interruptible<T>(
+    work: impl std::future::Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<T> {
+    tokio::select! {
+        outcome = work => outcome,
+        _ = tokio::signal::ctrl_c() => Err(anyhow!("interrupted")),
+    }
+}
+
+/// Keeps the temporary directory (saying where it is) or removes it.
+fn keep_or_remove(workdir: tempfile::TempDir, keep: bool, kept_files: &[&str]) {
+    if keep {
+        let kept = workdir.keep();
+        eprintln!("kept {} ({})", kept.display(), kept_files.join(", "));
+    } else if let Err(e) = workdir.close() {
+        eprintln!("warning: could not remove the temporary directory: {e}");
+    }
+}
+
+/// A server started by [`start_server`] or [`start_server_with_config`].
 pub struct StartedServer {
     pub process: ServerProcess,
     pub port: u16,
@@ -126,13 +160,24 @@ pub fn start_server(
     database: &BenchDatabase,
     env: &[(&str, &OsStr)],
 ) -> anyhow::Result<StartedServer> {
+    start_server_with_config(server_bin, dir, env, |port| {
+        app_config_yaml(port, database, location_file)
+    })
+}
+
+/// Picks a free port, writes `config(port)` as `app-config.yaml` into `dir`
+/// and starts `server_bin` with it there (with the extra `env`), its output
+/// going to `server.log` in `dir`.
+pub fn start_server_with_config(
+    server_bin: &Path,
+    dir: &Path,
+    env: &[(&str, &OsStr)],
+    config: impl FnOnce(u16) -> anyhow::Result<String>,
+) -> anyhow::Result<StartedServer> {
     let port = free_port()?;
     let config_file = dir.join("app-config.yaml");
-    std::fs::write(
-        &config_file,
-        app_config_yaml(port, database, location_file)?,
-    )
-    .with_context(|| format!("cannot write {}", config_file.display()))?;
+    std::fs::write(&config_file, config(port)?)
+        .with_context(|| format!("cannot write {}", config_file.display()))?;
     let spawned = Instant::now();
     let process =
         ServerProcess::start_with_env(server_bin, &config_file, dir, &dir.join("server.log"), env)?;

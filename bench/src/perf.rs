@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use url::Url;
 
-use crate::report::Row;
+use crate::report::{fmt_ms, table, Row};
 use crate::stats::percentile;
 
 /// The whole first page, compressed, as the browser downloaded it.
@@ -248,32 +248,6 @@ pub fn ms(millis: f64) -> Duration {
 /// `123.4 kB` (1 kB = 1000 bytes).
 pub fn kb(bytes: u64) -> String {
     format!("{:.1} kB", bytes as f64 / 1000.0)
-}
-
-/// `12.3 ms`.
-pub fn fmt_ms(d: Duration) -> String {
-    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
-}
-
-/// A markdown table with `|` in cells escaped.
-pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
-    let cell = |s: &str| s.replace('|', "\\|");
-    let mut out = format!(
-        "| {} |\n|{}\n",
-        headers
-            .iter()
-            .map(|h| cell(h))
-            .collect::<Vec<_>>()
-            .join(" | "),
-        "---|".repeat(headers.len())
-    );
-    for row in rows {
-        out.push_str(&format!(
-            "| {} |\n",
-            row.iter().map(|c| cell(c)).collect::<Vec<_>>().join(" | ")
-        ));
-    }
-    out
 }
 
 /// The per-resource table: name, type, transfer, encoded, decoded.
@@ -549,9 +523,7 @@ mod tests {
     }
 
     #[test]
-    fn tables_escape_pipes_and_total_the_resources() {
-        let t = table(&["a", "b"], &[vec!["x|y".into(), "1".into()]]);
-        assert_eq!(t, "| a | b |\n|---|---|\n| x\\|y | 1 |\n");
+    fn the_resource_table_totals_the_resources() {
         let resources = resource_table(&sample_load());
         let lines: Vec<&str> = resources.lines().collect();
         assert_eq!(lines.len(), 2 + 6 + 1);
@@ -588,7 +560,6 @@ mod tests {
     fn helpers_format_units() {
         assert_eq!(kb(599_950), "600.0 kB");
         assert_eq!(kb(0), "0.0 kB");
-        assert_eq!(fmt_ms(Duration::from_micros(12_345)), "12.3 ms");
         assert_eq!(ms(-5.0), Duration::ZERO);
         assert_eq!(
             p50_max(&[Duration::from_millis(3), Duration::from_millis(1)]),

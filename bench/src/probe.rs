@@ -1,5 +1,6 @@
-//! HTTP calls against the server under test: the stitched-entity count and
-//! timed GETs. Only loopback URLs are built here.
+//! HTTP calls against the server under test: the stitched-entity count,
+//! timed GETs, existence checks and JSON POSTs. Only loopback URLs are built
+//! here.
 
 use std::time::{Duration, Instant};
 
@@ -74,6 +75,49 @@ impl Api {
             bail!("GET {url} returned {status}: {snippet}");
         }
         Ok((elapsed, body.to_vec()))
+    }
+
+    /// POSTs `body` as JSON; the answer must be `expected` with a JSON body.
+    /// Anything else is an error quoting the start of the body.
+    pub async fn post_json(
+        &self,
+        url: &Url,
+        body: &Value,
+        expected: reqwest::StatusCode,
+    ) -> anyhow::Result<Value> {
+        let response = self
+            .client
+            .post(url.clone())
+            .json(body)
+            .send()
+            .await
+            .with_context(|| format!("POST {url} failed"))?;
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .with_context(|| format!("POST {url}: reading the body failed"))?;
+        if status != expected {
+            let text = String::from_utf8_lossy(&bytes);
+            let snippet: String = text.chars().take(500).collect();
+            bail!("POST {url} returned {status}, expected {expected}: {snippet}");
+        }
+        serde_json::from_slice(&bytes).with_context(|| format!("POST {url} did not return JSON"))
+    }
+
+    /// Whether `url` exists: true on 200, false on 404, an error otherwise.
+    pub async fn exists(&self, url: &Url) -> anyhow::Result<bool> {
+        let response = self
+            .client
+            .get(url.clone())
+            .send()
+            .await
+            .with_context(|| format!("GET {url} failed"))?;
+        match response.status() {
+            reqwest::StatusCode::OK => Ok(true),
+            reqwest::StatusCode::NOT_FOUND => Ok(false),
+            status => bail!("GET {url} returned {status}"),
+        }
     }
 
     /// Timed GET whose body must be JSON.

@@ -1,4 +1,5 @@
-//! The result table: one row per figure with its target and verdict.
+//! The result tables: one row per figure with its target and verdict, and
+//! plain markdown tables with millisecond cells.
 
 use std::time::Duration;
 
@@ -36,9 +37,9 @@ pub fn latency_row(name: &str, summary: &LatencySummary) -> Row {
         metric: format!("{name} p50 / p95 / p99 (n={})", summary.samples),
         value: format!(
             "{} / {} / {} ms",
-            fmt_ms(summary.p50),
-            fmt_ms(summary.p95),
-            fmt_ms(summary.p99)
+            millis_2dp(summary.p50),
+            millis_2dp(summary.p95),
+            millis_2dp(summary.p99)
         ),
         target: format!("p95 < {} ms", P95_TARGET.as_millis()),
         pass: Some(summary.p95 < P95_TARGET),
@@ -64,8 +65,35 @@ pub fn info_row(metric: &str, value: String) -> Row {
     }
 }
 
-fn fmt_ms(d: Duration) -> String {
+/// Milliseconds with two decimals, no unit (the latency rows name it once).
+fn millis_2dp(d: Duration) -> String {
     format!("{:.2}", d.as_secs_f64() * 1000.0)
+}
+
+/// `12.3 ms`.
+pub fn fmt_ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// A markdown table with `|` in cells escaped.
+pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let cell = |s: &str| s.replace('|', "\\|");
+    let mut out = format!(
+        "| {} |\n|{}\n",
+        headers
+            .iter()
+            .map(|h| cell(h))
+            .collect::<Vec<_>>()
+            .join(" | "),
+        "---|".repeat(headers.len())
+    );
+    for row in rows {
+        out.push_str(&format!(
+            "| {} |\n",
+            row.iter().map(|c| cell(c)).collect::<Vec<_>>().join(" | ")
+        ));
+    }
+    out
 }
 
 /// A GitHub-flavoured markdown table; `|` in cells is escaped.
@@ -105,6 +133,7 @@ mod tests {
     fn latency_row_judges_p95_only() {
         let summary = LatencySummary {
             samples: 200,
+            min: Duration::from_micros(900),
             p50: Duration::from_micros(1500),
             p95: Duration::from_micros(19_990),
             p99: Duration::from_millis(45),
@@ -125,6 +154,13 @@ mod tests {
         assert_eq!(rss_row("peak", 204_800).value, "200.0 MB");
         assert_eq!(rss_row("peak", 204_800).pass, Some(true));
         assert_eq!(rss_row("peak", 307_200).pass, Some(false));
+    }
+
+    #[test]
+    fn tables_escape_pipes_and_milliseconds_have_one_decimal() {
+        let t = table(&["a", "b"], &[vec!["x|y".into(), "1".into()]]);
+        assert_eq!(t, "| a | b |\n|---|---|\n| x\\|y | 1 |\n");
+        assert_eq!(fmt_ms(Duration::from_micros(12_345)), "12.3 ms");
     }
 
     #[test]

@@ -2,10 +2,11 @@
 
 use std::time::Duration;
 
-/// p50/p95/p99/max of one endpoint's sequential samples.
+/// min/p50/p95/p99/max of one endpoint's sequential samples.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LatencySummary {
     pub samples: usize,
+    pub min: Duration,
     pub p50: Duration,
     pub p95: Duration,
     pub p99: Duration,
@@ -19,6 +20,7 @@ impl LatencySummary {
         sorted.sort_unstable();
         Some(Self {
             samples: sorted.len(),
+            min: *sorted.first()?,
             p50: percentile(&sorted, 50.0)?,
             p95: percentile(&sorted, 95.0)?,
             p99: percentile(&sorted, 99.0)?,
@@ -95,6 +97,7 @@ mod tests {
         let samples: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
         let s = LatencySummary::from_samples(&samples).unwrap();
         assert_eq!(s.samples, 100);
+        assert_eq!(s.min, Duration::from_millis(1));
         assert_eq!(s.p50, Duration::from_millis(50));
         assert_eq!(s.p95, Duration::from_millis(95));
         assert_eq!(s.p99, Duration::from_millis(99));

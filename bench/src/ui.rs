@@ -5,12 +5,12 @@
 //! markdown to stdout (progress on stderr). It is a measurement: it exits 0
 //! whatever the verdicts, and non-zero only when it could not measure.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use greenroom_bench::cli::{default_server_bin, finish, CatalogArgs};
+use greenroom_bench::cli::{default_server_bin, finish, repo_root, CatalogArgs};
 use greenroom_bench::uirun::{run_ui, UiOptions};
 use greenroom_webdriver::find_on_path;
 
@@ -57,13 +57,6 @@ struct Args {
     /// chromedriver.log) and the PostgreSQL database.
     #[arg(long)]
     keep: bool,
-}
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."))
 }
 
 /// `--dist`, else `GREENROOM_DIST_DIR` (relative to the repository root, as

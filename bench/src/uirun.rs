@@ -16,12 +16,11 @@ use crate::cli::check_counts;
 use crate::generate::{describe, CatalogPlan};
 use crate::harness::{start_server, with_catalog, CatalogSetup, StartedServer};
 use crate::perf::{
-    self, cross_check_row, fmt_ms, kb, p50_max, resource_table, table, PageLoad, Refetch,
-    ResourceKind, COLLECT_SCRIPT, CROSS_CHECK_HEADERS, ENTITIES_QUERY_PATH, FACETS_PATH,
-    FIRST_ROWS_MARK,
+    self, cross_check_row, kb, p50_max, resource_table, PageLoad, Refetch, ResourceKind,
+    COLLECT_SCRIPT, CROSS_CHECK_HEADERS, ENTITIES_QUERY_PATH, FACETS_PATH, FIRST_ROWS_MARK,
 };
 use crate::probe::Api;
-use crate::report::{info_row, markdown, Row};
+use crate::report::{fmt_ms, info_row, markdown, table, Row};
 use crate::run::{database_label, wait_until_stitched, DbKind};
 use crate::server::{check_server_bin, ServerProcess};
 
