@@ -110,6 +110,15 @@ pub trait CatalogStore: Send + Sync + 'static {
     async fn counts_by_kind(&self) -> Result<Vec<(String, i64)>>;
     /// A monotonically increasing number that changes whenever stitched data changes.
     async fn change_sequence(&self) -> Result<i64>;
+    /// Stitched entities written after `after`, in (sequence, ref) order (an
+    /// entity written again appears once, at its latest sequence).
+    async fn entities_changed_after(
+        &self,
+        after: &ChangeCursor,
+        limit: usize,
+    ) -> Result<Vec<ChangedEntity>>;
+    /// The refs of every stitched entity (what a follower compares to find deletions).
+    async fn all_entity_refs(&self) -> Result<Vec<String>>;
     /// How many write transactions the database runs at once to advantage:
     /// the number of processing loops worth running against it.
     fn concurrent_writers(&self) -> usize {

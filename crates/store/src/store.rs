@@ -464,6 +464,17 @@ async fn bump_sequence(tx: &mut Box<dyn Tx>) -> Result<()> {
     Ok(())
 }
 
+/// Bumps the catalog change sequence and returns its new value.
+async fn next_sequence(tx: &mut Box<dyn Tx>) -> Result<i64> {
+    let rows = tx
+        .rows(
+            "UPDATE catalog_sequence SET value = value + 1 WHERE id = 1 RETURNING value",
+            vec![],
+        )
+        .await?;
+    Ok(rows.first().map(|r| r.int(0)).unwrap_or(0))
+}
+
 fn location_from_row(row: &crate::sql::Row) -> Location {
     Location {
         id: row.string(0),
@@ -855,6 +866,16 @@ async fn write_stitched(
     // that changed are deleted and inserted.
     let (removed, mut search_rows) = diff_search_rows(tx, restitched).await?;
     delete_search_rows(tx, removed).await?;
+    // The rows carry the sequence this write bumps the catalog to.
+    let seq = if final_rows.is_empty() {
+        None
+    } else {
+        Some(next_sequence(tx).await?)
+    };
+    let final_rows = final_rows
+        .into_iter()
+        .map(|[a, b, c, d, e]| [a, b, c, d, e, Arg::Int(seq.unwrap_or_default())])
+        .collect();
     upsert_final_entities(tx, final_rows).await?;
     // Entities stitched for the first time got their row keys just now.
     let new_ids: Vec<String> = first_rows.keys().cloned().collect();
@@ -905,18 +926,19 @@ async fn write_stitched(
         search_rows,
     )
     .await?;
-    if changed > 0 {
+    if changed > 0 && seq.is_none() {
         bump_sequence(tx).await?;
     }
     Ok(changed)
 }
 
-async fn upsert_final_entities(tx: &mut Box<dyn Tx>, rows: Vec<[Arg; 5]>) -> Result<()> {
+async fn upsert_final_entities(tx: &mut Box<dyn Tx>, rows: Vec<[Arg; 6]>) -> Result<()> {
     exec_chunked(
         tx,
-        "INSERT INTO final_entities (entity_id, entity_ref, hash, final_entity, last_updated_at) VALUES {rows} \
+        "INSERT INTO final_entities (entity_id, entity_ref, hash, final_entity, last_updated_at, change_seq) VALUES {rows} \
          ON CONFLICT (entity_id) DO UPDATE SET entity_ref = excluded.entity_ref, hash = excluded.hash, \
-         final_entity = excluded.final_entity, last_updated_at = excluded.last_updated_at",
+         final_entity = excluded.final_entity, last_updated_at = excluded.last_updated_at, \
+         change_seq = excluded.change_seq",
         rows,
         2000,
     )
@@ -1864,6 +1886,45 @@ impl CatalogStore for SqlStore {
     async fn change_sequence(&self) -> Result<i64> {
         let mut c = self.conn.read().await?;
         query::change_sequence(&mut c).await
+    }
+
+    async fn entities_changed_after(
+        &self,
+        after: &ChangeCursor,
+        limit: usize,
+    ) -> Result<Vec<ChangedEntity>> {
+        let mut c = self.conn.read().await?;
+        // One write gives many rows the same sequence: the ref breaks ties so
+        // a page boundary inside such a batch loses nothing.
+        let rows = c
+            .rows(
+                "SELECT change_seq, entity_ref, final_entity FROM final_entities \
+                 WHERE (change_seq, entity_ref) > ($1, $2) ORDER BY change_seq, entity_ref LIMIT $3",
+                vec![
+                    Arg::Int(after.seq),
+                    Arg::from(after.entity_ref.as_str()),
+                    Arg::Int(limit as i64),
+                ],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ChangedEntity {
+                    seq: r.int(0),
+                    entity_ref: r.string(1),
+                    entity: parse_entity(&r.string(2))?,
+                })
+            })
+            .collect()
+    }
+
+    async fn all_entity_refs(&self) -> Result<Vec<String>> {
+        let mut c = self.conn.read().await?;
+        Ok(c.rows("SELECT entity_ref FROM final_entities", vec![])
+            .await?
+            .iter()
+            .map(|r| r.string(0))
+            .collect())
     }
 
     fn concurrent_writers(&self) -> usize {

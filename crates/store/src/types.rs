@@ -162,3 +162,28 @@ pub struct FacetCount {
     pub value: String,
     pub count: i64,
 }
+
+/// A stitched entity and the change sequence it was written under.
+#[derive(Debug, Clone)]
+pub struct ChangedEntity {
+    pub seq: i64,
+    pub entity_ref: String,
+    pub entity: Entity,
+}
+
+/// A position in the stream of stitched entities: after this sequence and ref.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChangeCursor {
+    pub seq: i64,
+    pub entity_ref: String,
+}
+
+impl ChangeCursor {
+    /// The position of a changed entity (the next page starts after it).
+    pub fn after(changed: &ChangedEntity) -> Self {
+        ChangeCursor {
+            seq: changed.seq,
+            entity_ref: changed.entity_ref.clone(),
+        }
+    }
+}

@@ -1237,6 +1237,60 @@ async fn totals_match_the_matching_entities(store: &dyn CatalogStore) {
     assert_eq!(after.total_items, Some(before - 1));
 }
 
+/// A follower that remembers the last sequence it saw gets exactly the
+/// entities written after it; deletions show as refs that are gone.
+async fn changed_entities_follow_the_sequence(store: &dyn CatalogStore) {
+    provide_svc(store, "v1").await;
+    process_all(store, |_| vec![], |_| vec![]).await;
+    let all = store
+        .entities_changed_after(&ChangeCursor::default(), 1000)
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].entity_ref, "component:default/svc");
+    assert_eq!(all[0].entity["metadata"]["description"], "v1");
+    let seen = all[0].seq;
+    assert!(seen > 0 && seen <= store.change_sequence().await.unwrap());
+    // A page boundary inside one write's rows (same sequence) loses nothing.
+    let same = ChangeCursor {
+        seq: seen,
+        entity_ref: String::new(),
+    };
+    assert_eq!(
+        store
+            .entities_changed_after(&same, 1000)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(store
+        .entities_changed_after(&ChangeCursor::after(&all[0]), 1000)
+        .await
+        .unwrap()
+        .is_empty());
+
+    provide_svc(store, "v2").await;
+    process_all(store, |_| vec![], |_| vec![]).await;
+    let changed = store
+        .entities_changed_after(&ChangeCursor::after(&all[0]), 1000)
+        .await
+        .unwrap();
+    assert_eq!(changed.len(), 1, "only what was written after {seen}");
+    assert_eq!(changed[0].entity["metadata"]["description"], "v2");
+    assert!(changed[0].seq > seen);
+    assert_eq!(
+        store.all_entity_refs().await.unwrap(),
+        vec!["component:default/svc"]
+    );
+
+    store.replace_provider_entities("p", vec![]).await.unwrap();
+    process_all(store, |_| vec![], |_| vec![]).await;
+    store.delete_orphans().await.unwrap();
+    process_all(store, |_| vec![], |_| vec![]).await;
+    assert!(store.all_entity_refs().await.unwrap().is_empty());
+}
+
 macro_rules! contract {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -1262,6 +1316,7 @@ macro_rules! contract {
 }
 
 contract!(
+    changed_entities_follow_the_sequence,
     input_arriving_during_processing_is_not_lost,
     stitches_entities_with_relations_both_ways,
     filters_or_and_exists_not_prefix,
