@@ -10,6 +10,7 @@ pub mod ops;
 pub mod permissions;
 pub mod scaffolder;
 pub mod scm;
+pub mod search;
 pub mod spa;
 pub mod state;
 pub mod telemetry;
@@ -68,13 +69,46 @@ pub async fn connect(config: Config) -> anyhow::Result<AppState> {
     ));
     let scaffolder = scaffolder::worker::Scaffolder::new(services, sql)
         .map_err(|e| anyhow::anyhow!("invalid scaffolder configuration: {e}"))?;
+    let search = open_search_index(&config, &target)?;
     Ok(AppState {
         config,
         store,
         pipeline,
         policy: Arc::new(AllowAllPolicy),
         scaffolder: Some(Arc::new(scaffolder)),
+        search: Some(Arc::new(search::SearchService::new(search))),
     })
+}
+
+/// The search index: in `search.indexDirectory`, else beside the SQLite file,
+/// else in memory. An index that is missing, unreadable or of an older
+/// schema starts empty and is filled from the database in the background.
+fn open_search_index(
+    config: &Config,
+    database: &DatabaseTarget,
+) -> anyhow::Result<Arc<dyn search::SearchIndex>> {
+    let configured = config
+        .search
+        .as_ref()
+        .and_then(|s| s.0.get("indexDirectory"))
+        .and_then(|d| d.as_str());
+    let sqlite_file = match database {
+        DatabaseTarget::Sqlite(SqliteLocation::File(path)) => Some(path.as_path()),
+        _ => None,
+    };
+    Ok(
+        match search::engine::index_directory(configured, sqlite_file) {
+            Some(dir) => {
+                let (index, created) = search::engine::TantivyIndex::open_or_create(&dir)
+                    .with_context(|| format!("opening the search index {}", dir.display()))?;
+                if created {
+                    tracing::info!(dir = %dir.display(), "new search index: it is filled from the catalog in the background");
+                }
+                Arc::new(index)
+            }
+            None => Arc::new(search::engine::TantivyIndex::in_memory()?),
+        },
+    )
 }
 
 /// The whole HTTP surface: plugin APIs under `/api/<plugin>`, health and
@@ -104,8 +138,9 @@ pub fn app(state: AppState, dist_dir: PathBuf) -> Router {
         )
         .nest(
             "/api/scaffolder",
-            scaffolder::api::router().layer(compression),
+            scaffolder::api::router().layer(compression.clone()),
         )
+        .nest("/api/search", search::api::router().layer(compression))
         .merge(ops::router(checks))
         .with_state(state)
         .layer(axum::middleware::from_fn(ops::track_http_metrics))
@@ -144,6 +179,10 @@ pub async fn run(
     );
     let gauges = tokio::spawn(update_entity_gauges(state.store.clone(), shutdown.clone()));
     let tasks = state.scaffolder.as_ref().map(|s| s.spawn(shutdown.clone()));
+    let search = state
+        .search
+        .clone()
+        .map(|s| tokio::spawn(s.follow(state.store.clone(), shutdown.clone())));
     let addr = listener.local_addr()?;
     tracing::info!(%addr, base_url = %state.config.base_url(), "greenroom listening");
     let router = app(state, dist);
@@ -154,8 +193,8 @@ pub async fn run(
     shutdown.cancel();
     let _ = engine.await;
     let _ = gauges.await;
-    if let Some(tasks) = tasks {
-        let _ = tasks.await;
+    for task in [tasks, search].into_iter().flatten() {
+        let _ = task.await;
     }
     Ok(())
 }

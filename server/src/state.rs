@@ -19,4 +19,6 @@ pub struct AppState {
     pub policy: Arc<dyn PermissionPolicy>,
     /// Task storage, actions and workers of the scaffolder.
     pub scaffolder: Option<Arc<Scaffolder>>,
+    /// The search index and its follower of catalog changes.
+    pub search: Option<Arc<crate::search::SearchService>>,
 }

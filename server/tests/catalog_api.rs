@@ -136,6 +136,7 @@ async fn build(config: Config, policy: Arc<dyn PermissionPolicy>) -> TestApp {
         pipeline: pipeline.clone(),
         policy,
         scaffolder: None,
+        search: None,
     };
     let app = Router::new()
         .nest("/api/catalog", greenroom::catalog::api::router())

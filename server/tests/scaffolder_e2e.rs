@@ -12,6 +12,7 @@
 
 mod common;
 
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -47,6 +48,9 @@ impl GitServer {
             ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            // `git daemon` runs `git-daemon` as a child: its own process
+            // group lets Drop stop both.
+            .process_group(0)
             .spawn()
             .expect("git daemon starts");
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -81,7 +85,10 @@ impl GitServer {
 
 impl Drop for GitServer {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        // SAFETY: kill(2) on the process group this server created.
+        unsafe {
+            libc::kill(-(self.child.id() as i32), libc::SIGTERM);
+        }
         let _ = self.child.wait();
     }
 }

@@ -19,63 +19,18 @@ mod common;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Path as UrlPath, State};
-use axum::http::StatusCode;
-use axum::routing::get;
 use common::browser::{axe_script, axe_violations, can_run, Ui};
+use common::file_host::FileHost;
 use common::server::{config, Server, DEMO_CATALOG};
 use greenroom_webdriver::fantoccini::key::Key;
 use greenroom_webdriver::{poll, Browser, WAIT_TIMEOUT};
 use serde_json::json;
-use tokio_util::sync::CancellationToken;
 
 // ---------------------------------------------------------------------------
 // A Git host to import from, and a server that may read from it
 // ---------------------------------------------------------------------------
-
-/// A stand-in for a Git host's raw file URLs: serves fixed files on 127.0.0.1.
-struct FileHost {
-    base: String,
-    shutdown: CancellationToken,
-}
-
-impl FileHost {
-    async fn start(files: HashMap<String, String>) -> Self {
-        async fn serve(
-            State(files): State<Arc<HashMap<String, String>>>,
-            UrlPath(path): UrlPath<String>,
-        ) -> Result<String, StatusCode> {
-            files.get(&path).cloned().ok_or(StatusCode::NOT_FOUND)
-        }
-        let router = axum::Router::new()
-            .route("/{*path}", get(serve))
-            .with_state(Arc::new(files));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let shutdown = CancellationToken::new();
-        let stop = shutdown.clone();
-        tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async move { stop.cancelled().await })
-                .await
-                .unwrap();
-        });
-        Self { base, shutdown }
-    }
-
-    fn host(&self) -> &str {
-        self.base.trim_start_matches("http://")
-    }
-}
-
-impl Drop for FileHost {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-    }
-}
 
 /// The demo catalog, with `host` (`host:port`) allowed for `url` locations.
 async fn server_reading_from(host: &str) -> Server {
@@ -473,7 +428,7 @@ async fn import_analyzes_dry_runs_then_registers() {
     // A file that does not exist: the error shows inline, nothing is registered.
     b.fill(
         "#import-url",
-        &format!("{}/acme/missing/blob/main/catalog-info.yaml", host.base),
+        &format!("{}/acme/missing/blob/main/catalog-info.yaml", host.base()),
     )
     .await
     .unwrap();
@@ -490,7 +445,7 @@ async fn import_analyzes_dry_runs_then_registers() {
     );
 
     // A repository without a catalog file: the page suggests one to add.
-    b.fill("#import-url", &format!("{}/acme/empty", host.base))
+    b.fill("#import-url", &format!("{}/acme/empty", host.base()))
         .await
         .unwrap();
     b.click("form.import-form button[type=submit]")
@@ -505,7 +460,7 @@ async fn import_analyzes_dry_runs_then_registers() {
     // An invalid entity: the dry run refuses it and says why.
     b.fill(
         "#import-url",
-        &format!("{}/acme/broken/blob/main/catalog-info.yaml", host.base),
+        &format!("{}/acme/broken/blob/main/catalog-info.yaml", host.base()),
     )
     .await
     .unwrap();
@@ -521,7 +476,7 @@ async fn import_analyzes_dry_runs_then_registers() {
     // The real one: the dry run lists both entities before anything is stored.
     let target = format!(
         "{}/acme/parcel-lockers/blob/main/catalog-info.yaml",
-        host.base
+        host.base()
     );
     b.fill("#import-url", &target).await.unwrap();
     b.click("form.import-form button[type=submit]")

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod file_host;
 pub mod git;
 pub mod paths;
 pub mod scm_fakes;
