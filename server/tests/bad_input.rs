@@ -7,16 +7,14 @@
 //! the exact error the user sees and that nothing else was lost or changed.
 //! Processing is asynchronous: conditions are polled with a bounded wait.
 
+mod common;
+
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
+use common::file_host::FileHost;
 use greenroom::config::Config;
 use serde_json::{json, Value};
 use tokio::task::JoinHandle;
@@ -30,64 +28,6 @@ const NAME_FORMAT: &str = "a string that is sequences of [a-zA-Z0-9] separated b
 const FORMAT_DOC: &str = "To learn more about catalog file format, visit: https://github.com/backstage/backstage/blob/master/docs/architecture-decisions/adr002-default-catalog-file-format.md";
 
 // ---- fixtures ---------------------------------------------------------------------------
-
-/// A static HTTP server whose files the test can change while it runs.
-struct Fixtures {
-    files: Arc<Mutex<HashMap<String, String>>>,
-    host: String,
-    shutdown: CancellationToken,
-}
-
-async fn serve_fixture(
-    State(files): State<Arc<Mutex<HashMap<String, String>>>>,
-    Path(path): Path<String>,
-) -> Response {
-    match files.lock().unwrap().get(&path) {
-        Some(text) => text.clone().into_response(),
-        None => StatusCode::NOT_FOUND.into_response(),
-    }
-}
-
-impl Fixtures {
-    async fn start() -> Self {
-        let files = Arc::new(Mutex::new(HashMap::new()));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let host = listener.local_addr().unwrap().to_string();
-        let router = Router::new()
-            .route("/{*path}", get(serve_fixture))
-            .with_state(files.clone());
-        let shutdown = CancellationToken::new();
-        let stop = shutdown.clone();
-        tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async move { stop.cancelled().await })
-                .await
-                .unwrap();
-        });
-        Self {
-            files,
-            host,
-            shutdown,
-        }
-    }
-
-    fn set(&self, path: &str, text: impl Into<String>) {
-        self.files
-            .lock()
-            .unwrap()
-            .insert(path.to_string(), text.into());
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}/{path}", self.host)
-    }
-}
-
-impl Drop for Fixtures {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-    }
-}
 
 fn component(name: &str, description: &str) -> String {
     format!(
@@ -123,12 +63,12 @@ struct App {
 impl App {
     /// Starts Greenroom reading only from `fixtures`, with catalog rules that
     /// allow Component, API and Location.
-    async fn start(fixtures: &Fixtures) -> Self {
+    async fn start(fixtures: &FileHost) -> Self {
         let config = Config::from_value(json!({
             "backend": {
                 "baseUrl": "http://127.0.0.1",
                 "database": {"client": "better-sqlite3", "connection": ":memory:"},
-                "reading": {"allow": [{"host": fixtures.host}]},
+                "reading": {"allow": [{"host": fixtures.host()}]},
             },
             "catalog": {"rules": [{"allow": ["Component", "API", "Location"]}]},
         }))
@@ -371,7 +311,7 @@ fn entity_ref(entity: &Value) -> String {
 
 /// A catalog with one good location (`good.yaml`: component `good` and API
 /// `good-api`), fully processed.
-async fn with_good_location(fixtures: &Fixtures, app: &App) -> String {
+async fn with_good_location(fixtures: &FileHost, app: &App) -> String {
     fixtures.set(
         "good.yaml",
         documents(&[component("good", "the good one"), api("good-api")]),
@@ -387,7 +327,7 @@ async fn with_good_location(fixtures: &Fixtures, app: &App) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_yaml_is_refused_by_dry_run_and_reported_on_its_location() {
-    let fixtures = Fixtures::start().await;
+    let fixtures = FileHost::start(HashMap::new()).await;
     let app = App::start(&fixtures).await;
     with_good_location(&fixtures, &app).await;
     let good_before = app.entity("component:default/good").await.unwrap();
@@ -452,7 +392,7 @@ async fn malformed_yaml_is_refused_by_dry_run_and_reported_on_its_location() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_name_is_reported_on_that_entity_and_siblings_are_stitched() {
-    let fixtures = Fixtures::start().await;
+    let fixtures = FileHost::start(HashMap::new()).await;
     let app = App::start(&fixtures).await;
     fixtures.set(
         "mixed.yaml",
@@ -482,7 +422,7 @@ async fn invalid_name_is_reported_on_that_entity_and_siblings_are_stitched() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn script_tag_names_are_refused_by_name_validation() {
-    let fixtures = Fixtures::start().await;
+    let fixtures = FileHost::start(HashMap::new()).await;
     let app = App::start(&fixtures).await;
     let hostile = "<script>alert(1)<";
     fixtures.set(
@@ -536,7 +476,7 @@ async fn script_tag_names_are_refused_by_name_validation() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn duplicate_entity_keeps_the_first_locations_version() {
-    let fixtures = Fixtures::start().await;
+    let fixtures = FileHost::start(HashMap::new()).await;
     let app = App::start(&fixtures).await;
     let first_url = fixtures.url("first.yaml");
     let second_url = fixtures.url("second.yaml");
@@ -606,7 +546,7 @@ async fn duplicate_entity_keeps_the_first_locations_version() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn disallowed_kind_fails_the_location_and_keeps_what_it_had() {
-    let fixtures = Fixtures::start().await;
+    let fixtures = FileHost::start(HashMap::new()).await;
     let app = App::start(&fixtures).await;
     let url = fixtures.url("team.yaml");
     fixtures.set(
@@ -683,7 +623,7 @@ async fn disallowed_kind_fails_the_location_and_keeps_what_it_had() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn location_on_a_host_that_is_not_allowed_is_refused() {
-    let fixtures = Fixtures::start().await;
+    let fixtures = FileHost::start(HashMap::new()).await;
     let app = App::start(&fixtures).await;
     with_good_location(&fixtures, &app).await;
     let before = snapshot(&app).await;
@@ -720,7 +660,7 @@ async fn location_on_a_host_that_is_not_allowed_is_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bodies_that_are_not_json_are_refused() {
-    let fixtures = Fixtures::start().await;
+    let fixtures = FileHost::start(HashMap::new()).await;
     let app = App::start(&fixtures).await;
     with_good_location(&fixtures, &app).await;
     let before = snapshot(&app).await;
@@ -821,7 +761,7 @@ async fn bodies_that_are_not_json_are_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn request_bodies_over_ten_megabytes_are_refused() {
-    let fixtures = Fixtures::start().await;
+    let fixtures = FileHost::start(HashMap::new()).await;
     let app = App::start(&fixtures).await;
     with_good_location(&fixtures, &app).await;
     let before = snapshot(&app).await;
@@ -864,7 +804,7 @@ async fn request_bodies_over_ten_megabytes_are_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn catalog_file_over_five_megabytes_is_reported_on_its_location() {
-    let fixtures = Fixtures::start().await;
+    let fixtures = FileHost::start(HashMap::new()).await;
     let app = App::start(&fixtures).await;
     with_good_location(&fixtures, &app).await;
     let good_before = app.entity("component:default/good").await.unwrap();
@@ -896,7 +836,7 @@ async fn catalog_file_over_five_megabytes_is_reported_on_its_location() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_fields_in_a_location_body_are_refused() {
-    let fixtures = Fixtures::start().await;
+    let fixtures = FileHost::start(HashMap::new()).await;
     let app = App::start(&fixtures).await;
     with_good_location(&fixtures, &app).await;
     let before = snapshot(&app).await;
