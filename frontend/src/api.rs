@@ -188,6 +188,13 @@ pub async fn fetch_by_refs(refs: Vec<String>) -> Result<Vec<Option<Entity>>, Api
     Ok(items.items)
 }
 
+/// `GET /api/search/query`: one page of search results.
+pub async fn search(
+    request: greenroom_model::api::SearchRequest,
+) -> Result<greenroom_model::api::SearchResultSet, ApiError> {
+    get_json(&request.url()).await
+}
+
 pub async fn fetch_entity(
     kind: String,
     namespace: String,

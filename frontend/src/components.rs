@@ -1,4 +1,5 @@
-//! Small building blocks shared by the pages: loading and error states.
+//! Small building blocks shared by the pages: loading and error states,
+//! highlighted search text.
 
 use crate::api::ApiError;
 use leptos::prelude::*;
@@ -120,4 +121,35 @@ pub fn SummaryRow(row: crate::entity::EntitySummary) -> impl IntoView {
             <td class="description">{row.description}</td>
         </tr>
     }
+}
+
+/// A field of a search result with the matched words in `<mark>`: the
+/// highlighted value split on the response's tags into text nodes (never
+/// parsed as HTML, so markup in the document shows as text), or `plain`
+/// when the field has no highlight.
+pub fn highlighted(
+    result: &greenroom_model::api::SearchResult,
+    field: &str,
+    plain: &str,
+) -> impl IntoView {
+    let segments = result
+        .highlight
+        .as_ref()
+        .and_then(|h| h.segments(field))
+        .unwrap_or_else(|| {
+            vec![greenroom_model::api::HighlightSegment {
+                text: plain.to_string(),
+                marked: false,
+            }]
+        });
+    segments
+        .into_iter()
+        .map(|segment| {
+            if segment.marked {
+                view! { <mark>{segment.text}</mark> }.into_any()
+            } else {
+                segment.text.into_any()
+            }
+        })
+        .collect_view()
 }

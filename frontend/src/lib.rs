@@ -14,6 +14,7 @@ pub mod pages;
 pub mod prefs;
 pub mod scaffolder;
 pub mod schema_form;
+pub mod search_query;
 pub mod shell;
 pub mod yaml;
 
@@ -27,6 +28,7 @@ use pages::apis::ApisPage;
 use pages::create::CreatePage;
 use pages::import::ImportPage;
 use pages::pending::{self, PendingPage};
+use pages::search::SearchPage;
 use pages::task::TaskPage;
 use pages::tasks::TasksPage;
 use pages::template_form::TemplateFormPage;
@@ -52,7 +54,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/create/tasks") view=TasksPage />
                     <Route path=path!("/create/tasks/:taskId") view=TaskPage />
                     <Route path=path!("/create/actions") view=ActionsPage />
-                    <Route path=path!("/search") view=|| view! { <PendingPage page=&pending::SEARCH /> } />
+                    <Route path=path!("/search") view=SearchPage />
                     <Route path=path!("/settings") view=|| view! { <PendingPage page=&pending::SETTINGS /> } />
                 </Routes>
             </Shell>

@@ -6,6 +6,8 @@ use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_navigate, NavigateOptions};
 
 use crate::api::encode_component;
+use crate::components::highlighted;
+use crate::search_query::suggestions_request;
 
 /// The sidebar's destinations, in order. Pages of later work show a short
 /// "not available yet" state (see `pages::pending`).
@@ -103,30 +105,199 @@ fn Sidebar() -> impl IntoView {
     }
 }
 
-/// The portal-wide search box: submitting opens the search page for the term.
+/// How long the portal search box waits after a keystroke before it asks
+/// for suggestions, and how many it shows.
+const SUGGEST_DEBOUNCE_MS: u64 = 150;
+const SUGGESTIONS: u32 = 5;
+const SUGGESTIONS_ID: &str = "portal-search-suggestions";
+
+fn suggestion_id(index: usize) -> String {
+    format!("portal-search-option-{index}")
+}
+
+/// The next suggestion to make active for a key: Down and Up move through the
+/// `count` suggestions, wrapping around; `None` for other keys.
+pub fn next_active(key: &str, active: Option<usize>, count: usize) -> Option<Option<usize>> {
+    if count == 0 {
+        return None;
+    }
+    match key {
+        "ArrowDown" => Some(Some(match active {
+            Some(i) if i + 1 < count => i + 1,
+            _ => 0,
+        })),
+        "ArrowUp" => Some(Some(match active {
+            Some(i) if i > 0 && i < count => i - 1,
+            _ => count - 1,
+        })),
+        _ => None,
+    }
+}
+
+/// The portal-wide search box, an ARIA combobox: as the user types, up to
+/// five suggestions from the search API (matched words marked); Down/Up
+/// choose one, Enter opens it, Escape closes the list; Enter with no
+/// suggestion chosen opens the search page for the term.
 #[component]
 fn SearchBox() -> impl IntoView {
     let navigate = use_navigate();
     let term = RwSignal::new(String::new());
+    // The term the suggestions are for: `term` after a short pause.
+    let asked = RwSignal::new(String::new());
+    let open = RwSignal::new(false);
+    let active = RwSignal::new(None::<usize>);
+    let pending: StoredValue<Option<TimeoutHandle>> = StoredValue::new(None);
+    let suggestions = LocalResource::new(move || {
+        let asked = asked.get();
+        async move {
+            if asked.trim().is_empty() {
+                return Vec::new();
+            }
+            // No suggestions is the quiet answer to any failure; the search
+            // page (Enter) explains errors.
+            crate::api::search(suggestions_request(&asked, SUGGESTIONS))
+                .await
+                .map(|set| set.results)
+                .unwrap_or_default()
+        }
+    });
+    let current = move || suggestions.get().unwrap_or_default();
+    let count = move || suggestions.with(|s| s.as_ref().map_or(0, Vec::len));
+    let expanded = move || open.get() && !term.with(|t| t.trim().is_empty()) && count() > 0;
+    let close = move || {
+        open.set(false);
+        active.set(None);
+    };
+
+    let go = navigate.clone();
+    let open_suggestion = move |location: String| {
+        close();
+        go(&location, NavigateOptions::default());
+    };
+    let on_input = move |ev| {
+        let typed = event_target_value(&ev);
+        term.set(typed.clone());
+        active.set(None);
+        open.set(true);
+        if let Some(handle) = pending.get_value() {
+            handle.clear();
+        }
+        let handle = set_timeout_with_handle(
+            move || asked.set(typed),
+            std::time::Duration::from_millis(SUGGEST_DEBOUNCE_MS),
+        )
+        .ok();
+        pending.set_value(handle);
+    };
+    let open_on_key = open_suggestion.clone();
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        let key = ev.key();
+        match key.as_str() {
+            "ArrowDown" | "ArrowUp" => {
+                if let Some(next) = next_active(&key, active.get_untracked(), count()) {
+                    ev.prevent_default();
+                    open.set(true);
+                    active.set(next);
+                }
+            }
+            "Enter" => {
+                let chosen = active
+                    .get_untracked()
+                    .filter(|_| open.get_untracked())
+                    .and_then(|i| current().into_iter().nth(i));
+                if let Some(hit) = chosen {
+                    ev.prevent_default();
+                    open_on_key(hit.document.location);
+                }
+            }
+            "Escape" if open.get_untracked() => {
+                ev.prevent_default();
+                close();
+            }
+            _ => {}
+        }
+    };
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        close();
         navigate(
             &search_path(&term.get_untracked()),
             NavigateOptions::default(),
         );
     };
+    let options = move || {
+        current()
+            .into_iter()
+            .enumerate()
+            .map(|(index, hit)| {
+                let selected = move || active.get() == Some(index);
+                let title = if hit.document.title.is_empty() {
+                    hit.document.name.clone()
+                } else {
+                    hit.document.title.clone()
+                };
+                let kind = hit.document.kind.clone();
+                let location = hit.document.location.clone();
+                let open_suggestion = open_suggestion.clone();
+                view! {
+                    <li
+                        role="option"
+                        id=suggestion_id(index)
+                        aria-selected=move || selected().to_string()
+                        class:active=selected
+                        on:click=move |_| open_suggestion(location.clone())
+                    >
+                        <span class="suggestion-title">{highlighted(&hit, "title", &title)}</span>
+                        " "
+                        <span class="suggestion-kind">{kind}</span>
+                    </li>
+                }
+            })
+            .collect_view()
+    };
     view! {
-        <form class="search-box" role="search" on:submit=on_submit>
+        <form class="search-box" role="search" aria-label="Portal" on:submit=on_submit>
             <label for="portal-search" class="visually-hidden">"Search the portal"</label>
-            <input
-                id="portal-search"
-                type="search"
-                name="term"
-                placeholder="Search the portal"
-                autocomplete="off"
-                bind:value=term
-            />
+            <div class="combobox">
+                <input
+                    id="portal-search"
+                    type="search"
+                    name="term"
+                    placeholder="Search the portal"
+                    autocomplete="off"
+                    role="combobox"
+                    aria-autocomplete="list"
+                    aria-controls=SUGGESTIONS_ID
+                    aria-expanded=move || expanded().to_string()
+                    aria-activedescendant=move || {
+                        active.get().filter(|_| expanded()).map(suggestion_id)
+                    }
+                    prop:value=move || term.get()
+                    on:input=on_input
+                    on:keydown=on_keydown
+                    on:blur=move |_| close()
+                />
+                // Pressing on a suggestion must not take the focus from the
+                // box (its blur would close the list before the click).
+                <ul
+                    id=SUGGESTIONS_ID
+                    role="listbox"
+                    aria-label="Suggestions"
+                    class="suggestions"
+                    hidden=move || !expanded()
+                    on:mousedown=|ev| ev.prevent_default()
+                >
+                    {options}
+                </ul>
+            </div>
             <button type="submit">"Search"</button>
+            <span class="visually-hidden" role="status" aria-live="polite">
+                {move || match (expanded(), count()) {
+                    (false, _) => String::new(),
+                    (true, 1) => "1 suggestion".to_string(),
+                    (true, n) => format!("{n} suggestions"),
+                }}
+            </span>
         </form>
     }
 }
@@ -231,6 +402,17 @@ mod tests {
     fn search_paths_carry_the_trimmed_term() {
         assert_eq!(search_path("  "), "/search");
         assert_eq!(search_path(" payment api "), "/search?term=payment%20api");
+    }
+
+    #[test]
+    fn arrow_keys_move_through_the_suggestions_and_wrap() {
+        assert_eq!(next_active("ArrowDown", None, 3), Some(Some(0)));
+        assert_eq!(next_active("ArrowDown", Some(2), 3), Some(Some(0)));
+        assert_eq!(next_active("ArrowUp", None, 3), Some(Some(2)));
+        assert_eq!(next_active("ArrowUp", Some(1), 3), Some(Some(0)));
+        assert_eq!(next_active("ArrowUp", Some(7), 3), Some(Some(2)));
+        assert_eq!(next_active("ArrowDown", None, 0), None);
+        assert_eq!(next_active("Enter", Some(1), 3), None);
     }
 
     #[test]

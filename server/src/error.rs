@@ -131,7 +131,9 @@ struct RenderedError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        if status.is_server_error() {
+        // 503 is a state the caller is told about (an index being built,
+        // a readonly replica), not a failure of the server.
+        if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
             tracing::error!(error = %self, "request failed");
         }
         let rendered = RenderedError {

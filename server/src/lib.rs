@@ -76,17 +76,18 @@ pub async fn connect(config: Config) -> anyhow::Result<AppState> {
         pipeline,
         policy: Arc::new(AllowAllPolicy),
         scaffolder: Some(Arc::new(scaffolder)),
-        search: Some(Arc::new(search::SearchService::new(search))),
+        search: Some(Arc::new(search::SearchService::new(search.0, search.1))),
     })
 }
 
 /// The search index: in `search.indexDirectory`, else beside the SQLite file,
 /// else in memory. An index that is missing, unreadable or of an older
-/// schema starts empty and is filled from the database in the background.
+/// schema starts empty (the flag) and is filled from the database in the
+/// background.
 fn open_search_index(
     config: &Config,
     database: &DatabaseTarget,
-) -> anyhow::Result<Arc<dyn search::SearchIndex>> {
+) -> anyhow::Result<(Arc<dyn search::SearchIndex>, bool)> {
     let configured = config
         .search
         .as_ref()
@@ -104,9 +105,9 @@ fn open_search_index(
                 if created {
                     tracing::info!(dir = %dir.display(), "new search index: it is filled from the catalog in the background");
                 }
-                Arc::new(index)
+                (Arc::new(index), created)
             }
-            None => Arc::new(search::engine::TantivyIndex::in_memory()?),
+            None => (Arc::new(search::engine::TantivyIndex::in_memory()?), true),
         },
     )
 }

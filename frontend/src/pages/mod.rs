@@ -14,6 +14,7 @@ pub mod home;
 pub mod import;
 pub mod not_found;
 pub mod pending;
+pub mod search;
 pub mod task;
 pub mod tasks;
 pub mod template_form;

@@ -16,10 +16,6 @@ pub const DOCS: Pending = Pending {
     title: "Docs",
     purpose: "read the TechDocs of every documented entity",
 };
-pub const SEARCH: Pending = Pending {
-    title: "Search",
-    purpose: "search the catalog, docs and templates",
-};
 pub const SETTINGS: Pending = Pending {
     title: "Settings",
     purpose: "manage your profile, theme and API tokens",

@@ -185,7 +185,7 @@ async fn query(
         .clone()
         .ok_or_else(|| ApiError::NotImplemented("Search is not configured".into()))?;
     let (query, page, limit) = parse(raw.as_deref().unwrap_or(""))?;
-    if !service.is_ready() && service.index.cursor().is_none() {
+    if !service.is_ready() {
         return Err(ApiError::ServiceUnavailable(
             "The search index is being built; try again in a few seconds".into(),
         ));

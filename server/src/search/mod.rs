@@ -78,6 +78,9 @@ pub trait SearchIndex: Send + Sync {
 pub struct SearchService {
     pub index: Arc<dyn SearchIndex>,
     ready: AtomicBool,
+    /// The index started empty (new, or rebuilt): until it has caught up it
+    /// would answer with part of the catalog, so it answers 503 instead.
+    fresh: bool,
     /// Highlight tags, random per process as Backstage's (so no document
     /// text can fake them).
     pub pre_tag: String,
@@ -90,19 +93,21 @@ const POLL: Duration = Duration::from_millis(250);
 const PAGE: usize = 2000;
 
 impl SearchService {
-    pub fn new(index: Arc<dyn SearchIndex>) -> Self {
+    pub fn new(index: Arc<dyn SearchIndex>, fresh: bool) -> Self {
         let tag = uuid::Uuid::new_v4().simple().to_string();
         SearchService {
             index,
             ready: AtomicBool::new(false),
+            fresh,
             pre_tag: format!("<{tag}>"),
             post_tag: format!("</{tag}>"),
         }
     }
 
-    /// Whether the first catch-up after start has finished.
+    /// Whether queries get complete answers: the index was kept from an
+    /// earlier run, or the first catch-up after start has finished.
     pub fn is_ready(&self) -> bool {
-        self.ready.load(Ordering::Acquire)
+        !self.fresh || self.ready.load(Ordering::Acquire)
     }
 
     /// Keeps the index current until `shutdown`: indexes what was written
