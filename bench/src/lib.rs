@@ -1,11 +1,12 @@
-//! Benchmark support for the `catalog-bench`, `ui-bench` and
-//! `scaffolder-bench` commands: their shared options and set-up (catalog,
-//! database, clean-up), catalog checks, the catalog generator, the server's
+//! Benchmark support for the `catalog-bench`, `ui-bench`,
+//! `scaffolder-bench` and `search-bench` commands: their shared options and
+//! set-up (catalog, database, clean-up), catalog checks, the catalog generator, the server's
 //! app-config and process, a throw-away PostgreSQL database, HTTP probes,
 //! statistics and the result tables; for the web UI, the browser's
 //! performance entries (headless Chromium itself is driven through
 //! `greenroom-webdriver`); for the scaffolder, local Git repositories,
-//! `git daemon`, task values and task event logs.
+//! `git daemon`, task values and task event logs; for search, the checked
+//! query set, the index build and latency measurement and their report.
 
 pub mod appconfig;
 pub mod check;
@@ -21,6 +22,9 @@ pub mod report;
 pub mod run;
 pub mod scaffolderreport;
 pub mod scaffolderrun;
+pub mod searchqueries;
+pub mod searchreport;
+pub mod searchrun;
 pub mod server;
 pub mod stats;
 pub mod taskevents;

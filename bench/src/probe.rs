@@ -77,6 +77,23 @@ impl Api {
         Ok((elapsed, body.to_vec()))
     }
 
+    /// GETs `url` and returns the status and the whole body, whatever the
+    /// status (for polling a route that answers 503 while it is not ready).
+    pub async fn get_any(&self, url: &Url) -> anyhow::Result<(reqwest::StatusCode, Vec<u8>)> {
+        let response = self
+            .client
+            .get(url.clone())
+            .send()
+            .await
+            .with_context(|| format!("GET {url} failed"))?;
+        let status = response.status();
+        let body = response
+            .bytes()
+            .await
+            .with_context(|| format!("GET {url}: reading the body failed"))?;
+        Ok((status, body.to_vec()))
+    }
+
     /// POSTs `body` as JSON; the answer must be `expected` with a JSON body.
     /// Anything else is an error quoting the start of the body.
     pub async fn post_json(
@@ -200,6 +217,16 @@ mod tests {
             .to_string();
         assert!(err.contains("401 Unauthorized"), "{err}");
         assert!(err.contains("AuthenticationError"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn get_any_returns_a_non_200_status_with_its_body() {
+        let (port, _) = fake_server("503 Service Unavailable", r#"{"error":"building"}"#).await;
+        let api = Api::new(port, Duration::from_secs(5)).unwrap();
+        let url = api.url("/api/search/query", &[("term", "")]).unwrap();
+        let (status, body) = api.get_any(&url).await.unwrap();
+        assert_eq!(status, reqwest::StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(body, br#"{"error":"building"}"#);
     }
 
     #[tokio::test]
