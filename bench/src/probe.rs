@@ -57,24 +57,14 @@ impl Api {
     /// 200 is an error quoting the start of the body.
     pub async fn timed_get(&self, url: &Url) -> anyhow::Result<(Duration, Vec<u8>)> {
         let started = Instant::now();
-        let response = self
-            .client
-            .get(url.clone())
-            .send()
-            .await
-            .with_context(|| format!("GET {url} failed"))?;
-        let status = response.status();
-        let body = response
-            .bytes()
-            .await
-            .with_context(|| format!("GET {url}: reading the body failed"))?;
+        let (status, body) = self.get_any(url).await?;
         let elapsed = started.elapsed();
         if status != reqwest::StatusCode::OK {
             let text = String::from_utf8_lossy(&body);
             let snippet: String = text.chars().take(300).collect();
             bail!("GET {url} returned {status}: {snippet}");
         }
-        Ok((elapsed, body.to_vec()))
+        Ok((elapsed, body))
     }
 
     /// GETs `url` and returns the status and the whole body, whatever the

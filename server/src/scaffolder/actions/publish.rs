@@ -104,7 +104,7 @@ impl Publish {
     }
 
     fn properties(&self) -> Map<String, Value> {
-        let mut p = json!({
+        let p = json!({
             "repoUrl": {"type": "string", "title": "Repository Location", "description": "host?owner=<owner>&repo=<repo>, the host being a configured integration"},
             "description": {"type": "string", "title": "Repository Description"},
             "defaultBranch": {"type": "string", "default": "main", "pattern": "^[A-Za-z0-9._/-]+$"},
@@ -148,8 +148,10 @@ impl Publish {
             }),
             Provider::Git => json!({}),
         };
-        let mut p = p.as_object_mut().map(std::mem::take).unwrap_or_default();
-        p.extend(extra.as_object().cloned().unwrap_or_default());
+        let (Value::Object(mut p), Value::Object(extra)) = (p, extra) else {
+            unreachable!("both are object literals")
+        };
+        p.extend(extra);
         p
     }
 
