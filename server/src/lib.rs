@@ -13,6 +13,7 @@ pub mod scm;
 pub mod search;
 pub mod spa;
 pub mod state;
+pub mod techdocs;
 pub mod telemetry;
 
 use std::path::PathBuf;
@@ -70,13 +71,27 @@ pub async fn connect(config: Config) -> anyhow::Result<AppState> {
     let scaffolder = scaffolder::worker::Scaffolder::new(services, sql)
         .map_err(|e| anyhow::anyhow!("invalid scaffolder configuration: {e}"))?;
     let search = open_search_index(&config, &target)?;
+    let search = Arc::new(search::SearchService::new(search.0, search.1));
+    // Sites live beside the SQLite file; without one, in a temporary folder
+    // that goes with the process (they are rebuilt on demand).
+    let docs_dir = match &target {
+        DatabaseTarget::Sqlite(SqliteLocation::File(path)) => techdocs::SitesDir::Fixed(
+            path.parent()
+                .map_or_else(|| PathBuf::from("techdocs"), |p| p.join("techdocs")),
+        ),
+        _ => techdocs::SitesDir::Temporary,
+    };
+    let techdocs =
+        techdocs::TechDocs::from_config(&config, store.clone(), Some(search.clone()), docs_dir)
+            .map_err(|e| anyhow::anyhow!("invalid techdocs configuration: {e}"))?;
     Ok(AppState {
         config,
         store,
         pipeline,
         policy: Arc::new(AllowAllPolicy),
         scaffolder: Some(Arc::new(scaffolder)),
-        search: Some(Arc::new(search::SearchService::new(search.0, search.1))),
+        search: Some(search),
+        techdocs: Some(Arc::new(techdocs)),
     })
 }
 
@@ -141,7 +156,11 @@ pub fn app(state: AppState, dist_dir: PathBuf) -> Router {
             "/api/scaffolder",
             scaffolder::api::router().layer(compression.clone()),
         )
-        .nest("/api/search", search::api::router().layer(compression))
+        .nest(
+            "/api/search",
+            search::api::router().layer(compression.clone()),
+        )
+        .nest("/api/techdocs", techdocs::api::router().layer(compression))
         .merge(ops::router(checks))
         .with_state(state)
         .layer(axum::middleware::from_fn(ops::track_http_metrics))
@@ -184,6 +203,10 @@ pub async fn run(
         .search
         .clone()
         .map(|s| tokio::spawn(s.follow(state.store.clone(), shutdown.clone())));
+    let docs = state
+        .techdocs
+        .clone()
+        .map(|t| tokio::spawn(t.run(shutdown.clone())));
     let addr = listener.local_addr()?;
     tracing::info!(%addr, base_url = %state.config.base_url(), "greenroom listening");
     let router = app(state, dist);
@@ -194,7 +217,7 @@ pub async fn run(
     shutdown.cancel();
     let _ = engine.await;
     let _ = gauges.await;
-    for task in [tasks, search].into_iter().flatten() {
+    for task in [tasks, search, docs].into_iter().flatten() {
         let _ = task.await;
     }
     Ok(())

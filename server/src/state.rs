@@ -21,4 +21,6 @@ pub struct AppState {
     pub scaffolder: Option<Arc<Scaffolder>>,
     /// The search index and its follower of catalog changes.
     pub search: Option<Arc<crate::search::SearchService>>,
+    /// Docs building, storage and serving.
+    pub techdocs: Option<Arc<crate::techdocs::TechDocs>>,
 }

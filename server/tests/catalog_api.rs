@@ -137,6 +137,7 @@ async fn build(config: Config, policy: Arc<dyn PermissionPolicy>) -> TestApp {
         policy,
         scaffolder: None,
         search: None,
+        techdocs: None,
     };
     let app = Router::new()
         .nest("/api/catalog", greenroom::catalog::api::router())

@@ -1,7 +1,9 @@
-//! The `greenroom` command line: `serve` (the default) and `catalog validate`.
+//! The `greenroom` command line: `serve` (the default), `catalog validate`,
+//! `template validate|dry-run` and `docs build|serve`.
 //! `main.rs` only calls [`main`].
 
 mod against;
+mod docs;
 mod spans;
 mod template;
 mod validate;
@@ -25,7 +27,9 @@ use clap::{Args, Parser, Subcommand};
                   greenroom catalog validate catalog-info.yaml\n  \
                   greenroom catalog validate services/ --against http://localhost:7007\n  \
                   greenroom template validate templates/rust-service\n  \
-                  greenroom template dry-run templates/rust-service --values values.yaml --gitops deploy/gitops\n\n\
+                  greenroom template dry-run templates/rust-service --values values.yaml --gitops deploy/gitops\n  \
+                  greenroom docs build . --output site\n  \
+                  greenroom docs serve .\n\n\
                   Environment:\n  \
                   RUST_LOG              log filter, e.g. `info` (default) or `greenroom=debug,info`\n  \
                   GREENROOM_LOG_FORMAT  `json` for one JSON object per log line\n  \
@@ -48,6 +52,18 @@ enum Command {
     /// Check and dry-run Software Templates (template.yaml + skeleton).
     #[command(subcommand)]
     Template(TemplateCommand),
+    /// Build and preview TechDocs sites (mkdocs projects) without Python.
+    #[command(subcommand)]
+    Docs(DocsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum DocsCommand {
+    /// Build a mkdocs project into a static site, as the server does for TechDocs.
+    /// Exits with status 1 on errors (and on warnings with --strict).
+    Build(docs::DocsBuildArgs),
+    /// Serve a live preview of a mkdocs project, rebuilt when its files change.
+    Serve(docs::DocsServeArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -86,6 +102,8 @@ pub fn main() -> ExitCode {
         Some(Command::Catalog(CatalogCommand::Validate(args))) => validate::run(args),
         Some(Command::Template(TemplateCommand::Validate(args))) => template::validate(args),
         Some(Command::Template(TemplateCommand::DryRun(args))) => template::dry_run_command(args),
+        Some(Command::Docs(DocsCommand::Build(args))) => docs::build(args),
+        Some(Command::Docs(DocsCommand::Serve(args))) => docs::serve(args),
     }
 }
 

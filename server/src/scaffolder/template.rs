@@ -9,7 +9,7 @@ use greenroom_model::Entity;
 use serde_json::Value;
 
 use super::actions::TemplateSource;
-use crate::scm::{git, ScmHosts};
+use crate::scm::ScmHosts;
 
 /// A Template entity the scaffolder can run.
 pub fn check_template(entity: &Entity) -> Result<(), String> {
@@ -155,37 +155,10 @@ pub async fn template_source(
         };
         return (TemplateSource::Directory(dir), None);
     }
-    let unavailable = |why: String| (TemplateSource::Unavailable(why), None);
-    let Some(checkout) = scm.checkout_for(base) else {
-        return unavailable(format!(
-            "The template's files cannot be fetched from '{base}': it is neither a file location nor on a configured GitHub, GitLab or Git integration"
-        ));
-    };
-    let dir = match tempfile::tempdir() {
-        Ok(d) => d,
-        Err(e) => return unavailable(e.to_string()),
-    };
-    if let Err(e) = git::clone_branch(
-        dir.path(),
-        &checkout.remote,
-        &checkout.reference,
-        &checkout.auth,
-    )
-    .await
-    {
-        return unavailable(format!("Cannot fetch the template's repository: {e}"));
+    match crate::scm::checkout_dir(scm, base, "template").await {
+        Ok((dir, guard)) => (TemplateSource::Directory(dir), Some(guard)),
+        Err(why) => (TemplateSource::Unavailable(why), None),
     }
-    // A source location is the template's directory (`.../tree/main/rust/`),
-    // a managed-by location its file.
-    let path = std::path::Path::new(&checkout.path);
-    let template_dir = if base.ends_with('/') {
-        dir.path().join(path)
-    } else {
-        path.parent()
-            .map(|p| dir.path().join(p))
-            .unwrap_or_else(|| dir.path().to_path_buf())
-    };
-    (TemplateSource::Directory(template_dir), Some(dir))
 }
 
 #[cfg(test)]

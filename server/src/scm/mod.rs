@@ -271,6 +271,40 @@ pub fn split_git_file_url(url: &str) -> Option<(String, String, String)> {
     Some((remote.to_string(), branch.to_string(), path.to_string()))
 }
 
+/// Fetches the files behind `base`, a file URL (its folder is meant) or a folder
+/// URL ending in `/` (`.../tree/main/docs/`) on a configured GitHub, GitLab or
+/// Git host: the branch is cloned shallowly into a temporary directory, which
+/// the returned guard removes. `what` names the files in messages.
+pub async fn checkout_dir(
+    scm: &ScmHosts,
+    base: &str,
+    what: &str,
+) -> Result<(std::path::PathBuf, tempfile::TempDir), String> {
+    let Some(checkout) = scm.checkout_for(base) else {
+        return Err(format!(
+            "The {what}'s files cannot be fetched from '{base}': it is neither a file location nor on a configured GitHub, GitLab or Git integration"
+        ));
+    };
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    git::clone_branch(
+        dir.path(),
+        &checkout.remote,
+        &checkout.reference,
+        &checkout.auth,
+    )
+    .await
+    .map_err(|e| format!("Cannot fetch the {what}'s repository: {e}"))?;
+    let path = std::path::Path::new(&checkout.path);
+    let folder = if base.ends_with('/') {
+        dir.path().join(path)
+    } else {
+        path.parent()
+            .map(|p| dir.path().join(p))
+            .unwrap_or_else(|| dir.path().to_path_buf())
+    };
+    Ok((folder, dir))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,7 @@ use axum::{Json, Router};
 use base64::Engine as _;
 use serde_json::{json, Value};
 
+use super::docs::TECHDOCS_TYPE;
 use super::engine::FILTER_FIELDS;
 use super::{Filter, SearchError, SearchQuery, SearchService, CATALOG_TYPE};
 use crate::error::ApiError;
@@ -20,7 +21,7 @@ const MAX_TERM_LENGTH: usize = 100;
 const MAX_PAGE_LIMIT: usize = 100;
 const DEFAULT_PAGE_LIMIT: usize = 25;
 /// The document types this index holds.
-pub const DOCUMENT_TYPES: &[&str] = &[CATALOG_TYPE];
+pub const DOCUMENT_TYPES: &[&str] = &[CATALOG_TYPE, TECHDOCS_TYPE];
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -131,13 +132,7 @@ fn highlight(text: &str, query_words: &[String], service: &SearchService) -> Opt
             .find(|c: char| !c.is_alphanumeric())
             .unwrap_or(rest.len());
         let word = &rest[..end];
-        let lower = word.to_lowercase();
-        let hit = query_words.iter().any(|q| {
-            lower.starts_with(q.as_str()) || {
-                let n = q.chars().count();
-                n >= 5 && strsim_distance(&lower, q) <= if n >= 8 { 2 } else { 1 }
-            }
-        });
+        let hit = word_matches(&word.to_lowercase(), query_words);
         if hit && !word.is_empty() {
             marked = true;
             out.push_str(&service.pre_tag);
@@ -149,6 +144,17 @@ fn highlight(text: &str, query_words: &[String], service: &SearchService) -> Opt
         rest = &rest[end..];
     }
     marked.then_some(out)
+}
+
+/// Whether a (lower-cased) word of a document matches a query word: whole, as
+/// a prefix, or within the typo distance the index allows.
+fn word_matches(lower: &str, query_words: &[String]) -> bool {
+    query_words.iter().any(|q| {
+        lower.starts_with(q.as_str()) || {
+            let n = q.chars().count();
+            n >= 5 && strsim_distance(lower, q) <= if n >= 8 { 2 } else { 1 }
+        }
+    })
 }
 
 /// Optimal-string-alignment distance (the index's transposition-aware typos).
@@ -207,7 +213,10 @@ async fn query(
         .hits
         .into_iter()
         .enumerate()
-        .map(|(i, hit)| {
+        .map(|(i, mut hit)| {
+            if hit.doc_type == TECHDOCS_TYPE {
+                super::docs::present(&mut hit.document, |w| word_matches(w, &query_words));
+            }
             let mut fields = serde_json::Map::new();
             for field in ["title", "text"] {
                 if let Some(marked) = hit.document[field]

@@ -27,14 +27,16 @@ pub struct SearchDocument {
     /// `spec.owner` as written.
     pub owner: String,
     pub tags: Vec<String>,
-    /// Text that matches with a lower weight: API definitions.
+    /// Text that matches with a lower weight: API definitions, docs headings.
     pub extra_text: String,
+    /// More fields of the stored document (an object, or null for none).
+    pub extra: Value,
 }
 
 impl SearchDocument {
     /// The document as the API returns it (Backstage's field names).
     pub fn to_json(&self) -> Value {
-        json!({
+        let mut out = json!({
             "title": self.title,
             "text": self.text,
             "location": self.location,
@@ -46,7 +48,11 @@ impl SearchDocument {
             "lifecycle": self.lifecycle,
             "owner": self.owner,
             "tags": self.tags,
-        })
+        });
+        if let (Some(out), Value::Object(extra)) = (out.as_object_mut(), &self.extra) {
+            out.extend(extra.clone());
+        }
+        out
     }
 }
 
@@ -154,6 +160,7 @@ pub fn from_entity(entity: &Entity) -> SearchDocument {
         owner: field(entity, &["spec", "owner"]).to_string(),
         tags,
         extra_text,
+        extra: Value::Null,
     }
 }
 

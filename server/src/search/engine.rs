@@ -197,7 +197,13 @@ impl TantivyIndex {
         out.add_text(f.document, doc.to_json().to_string());
         out.add_text(f.name_exact, doc.name.to_lowercase());
         out.add_text(f.name_exact, doc.title.to_lowercase());
-        let title = format!("{} {}", doc.name, doc.title);
+        // A docs page is titled by its own title; the entity's name would make
+        // every page of a site match it as strongly as the entity itself.
+        let title = if doc.doc_type == super::CATALOG_TYPE {
+            format!("{} {}", doc.name, doc.title)
+        } else {
+            doc.title.clone()
+        };
         let body = format!(
             "{} {} {} {} {}",
             doc.text,

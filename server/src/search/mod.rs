@@ -3,6 +3,7 @@
 //! sequence, and served by Backstage's `GET /api/search/query`.
 
 pub mod api;
+pub mod docs;
 pub mod document;
 pub mod engine;
 
@@ -149,7 +150,12 @@ impl SearchService {
         let index = self.index.clone();
         let mut known_ids = match known.take() {
             Some(k) => k,
-            None => blocking(&index, |i| i.ids()).await?,
+            // Docs pages are not the follower's: TechDocs replaces them per site.
+            None => blocking(&index, |i| i.ids())
+                .await?
+                .into_iter()
+                .filter(|id| !docs::is_docs_id(id))
+                .collect(),
         };
         let mut cursor = self.index.cursor().unwrap_or_default();
         let mut indexed = 0usize;
@@ -189,6 +195,25 @@ impl SearchService {
         *known = Some(current);
         *last_sequence = Some(sequence);
         Ok(())
+    }
+}
+
+impl SearchService {
+    /// Replaces documents that do not follow the catalog's change sequence
+    /// (docs pages): the index keeps the position it has reached.
+    pub async fn replace_documents(
+        &self,
+        upserts: Vec<SearchDocument>,
+        deletes: Vec<String>,
+    ) -> Result<(), SearchError> {
+        let at = self.index.cursor().unwrap_or_default();
+        blocking(&self.index, move |i| i.apply(&upserts, &deletes, &at)).await
+    }
+
+    /// Whether any docs page is indexed (after a rebuild, none is).
+    pub async fn has_docs(&self) -> Result<bool, SearchError> {
+        let ids = blocking(&self.index, |i| i.ids()).await?;
+        Ok(ids.iter().any(|id| docs::is_docs_id(id)))
     }
 }
 
