@@ -86,7 +86,7 @@ async fn catalog_list_pages_filters_and_sorts() {
     };
     let b = &ui.browser;
     ui.open("/catalog").await;
-    b.wait_for_text("p.summary", "Showing 45 of 45 entities")
+    b.wait_for_text("p.summary", "Showing 46 of 46 entities")
         .await
         .unwrap();
     assert_eq!(b.title().await.unwrap(), "Software catalog · Greenroom");
@@ -94,7 +94,7 @@ async fn catalog_list_pages_filters_and_sorts() {
     // Fewer rows per page: 20, and the next and previous pages.
     b.select("#page-size", "20").await.unwrap();
     let first = wait_row_count(b, 20).await;
-    b.wait_for_text("p.summary", "Showing 20 of 45 entities")
+    b.wait_for_text("p.summary", "Showing 20 of 46 entities")
         .await
         .unwrap();
     assert_eq!(b.path().await.unwrap(), "/catalog?limit=20");
@@ -178,7 +178,7 @@ async fn catalog_list_pages_filters_and_sorts() {
         .await
         .unwrap();
     b.click("a.clear-filters").await.unwrap();
-    b.wait_for_text("p.summary", "Showing 45 of 45 entities")
+    b.wait_for_text("p.summary", "Showing 46 of 46 entities")
         .await
         .unwrap();
     assert_eq!(b.path().await.unwrap(), "/catalog");
