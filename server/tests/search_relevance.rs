@@ -35,7 +35,8 @@ fn url_encode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-/// The refs of the results, best first (`kind:namespace/name` from the location).
+/// The refs of the results, best first: `kind:namespace/name` for entities,
+/// `docs:<location>` for docs pages.
 fn refs(body: &Value) -> Vec<String> {
     body["results"]
         .as_array()
@@ -43,6 +44,9 @@ fn refs(body: &Value) -> Vec<String> {
             r.iter()
                 .map(|hit| {
                     let d = &hit["document"];
+                    if hit["type"] == "techdocs" {
+                        return format!("docs:{}", d["location"].as_str().unwrap_or(""));
+                    }
                     format!(
                         "{}:{}/{}",
                         d["kind"].as_str().unwrap_or("").to_lowercase(),
@@ -65,8 +69,10 @@ async fn indexed_server_reading(reading_host: Option<&str>) -> Server {
     let server = Server::start(config, Vec::new()).await;
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
+        // The catalog, then the docs sites the server builds at start.
         let (status, body) = search(&server, "term=orders").await;
-        if status == 200 && !refs(&body).is_empty() {
+        let (_, docs) = search(&server, "term=adjustments&types%5B0%5D=techdocs").await;
+        if status == 200 && !refs(&body).is_empty() && !refs(&docs).is_empty() {
             return server;
         }
         assert!(
@@ -177,6 +183,34 @@ async fn queries_find_what_a_person_means() {
         ("sms", First("component:default/sms-sender")),
         ("thumbnails", First("component:default/image-resizer")),
         ("PDF", First("component:default/pdf-renderer")),
+        // Docs pages (tests/search/docs): a hit points at the section.
+        (
+            "partial refund",
+            First("docs:/docs/default/component/payment-service/refunds/#partial-refunds"),
+        ),
+        (
+            "webhook signature",
+            First("docs:/docs/default/component/payment-service/refunds/#refund-webhooks"),
+        ),
+        (
+            "rotating gateway keys",
+            First("docs:/docs/default/component/payment-service/runbook/#rotating-gateway-keys"),
+        ),
+        (
+            "cycle counting",
+            First("docs:/docs/default/component/inventory/stock-counts/#cycle-counting"),
+        ),
+        (
+            "decilne codes",
+            First("docs:/docs/default/component/payment-service/runbook/#card-declines"),
+        ),
+        (
+            "refunds",
+            Above(
+                "component:default/payment-service",
+                "docs:/docs/default/component/payment-service/refunds/",
+            ),
+        ),
     ];
     assert!(cases.len() >= 30);
     let server = indexed_server().await;

@@ -215,7 +215,9 @@ async fn query(
         .enumerate()
         .map(|(i, mut hit)| {
             if hit.doc_type == TECHDOCS_TYPE {
-                super::docs::present(&mut hit.document, |w| word_matches(w, &query_words));
+                super::docs::present(&mut hit.document, &query_words, |w, q| {
+                    word_matches(w, std::slice::from_ref(&q.to_string()))
+                });
             }
             let mut fields = serde_json::Map::new();
             for field in ["title", "text"] {

@@ -89,33 +89,57 @@ pub fn documents(entity: &Entity, pages: &[BuiltPage]) -> Vec<SearchDocument> {
 }
 
 /// Shapes a stored docs document for a result: the location points at the
-/// section holding the first matched word, and the text is a snippet around it.
-pub fn present(document: &mut Value, matches: impl Fn(&str) -> bool) {
+/// section that matches the most query words (the first such), and the text is
+/// a snippet from there. `matches(word, query_word)` is the index's matching.
+pub fn present(document: &mut Value, query_words: &[String], matches: impl Fn(&str, &str) -> bool) {
     let text = document["text"].as_str().unwrap_or_default().to_string();
-    let mut position = None;
-    let mut offset = 0;
-    for word in text.split(|c: char| !c.is_alphanumeric()) {
-        if !word.is_empty() && matches(&word.to_lowercase()) {
-            position = Some(offset);
-            break;
+    let starts: Vec<(usize, Option<String>)> = std::iter::once((0, None))
+        .chain(
+            document["sections"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|s| {
+                    Some((
+                        s["at"].as_u64()? as usize,
+                        s["id"].as_str().map(str::to_string),
+                    ))
+                }),
+        )
+        .collect();
+    let mut best: Option<(usize, usize, &Option<String>)> = None; // (words matched, first hit, section)
+    for (i, (start, id)) in starts.iter().enumerate() {
+        let end = starts
+            .get(i + 1)
+            .map_or(text.len(), |n| n.0)
+            .min(text.len());
+        let Some(part) = text.get(*start..end) else {
+            continue;
+        };
+        let mut matched = vec![false; query_words.len()];
+        let mut first_hit = None;
+        let mut offset = *start;
+        for word in part.split(|c: char| !c.is_alphanumeric()) {
+            let lower = word.to_lowercase();
+            for (q, query) in query_words.iter().enumerate() {
+                if !word.is_empty() && matches(&lower, query) {
+                    matched[q] = true;
+                    first_hit.get_or_insert(offset);
+                }
+            }
+            offset += word.len() + 1;
         }
-        offset += word.len() + 1;
-    }
-    if let Some(at) = position {
-        let section = document["sections"]
-            .as_array()
-            .and_then(|s| {
-                s.iter()
-                    .rev()
-                    .find(|s| s["at"].as_u64().is_some_and(|a| a as usize <= at))
-            })
-            .and_then(|s| s["id"].as_str())
-            .map(str::to_string);
-        if let (Some(id), Some(location)) = (section, document["location"].as_str()) {
-            document["location"] = json!(format!("{location}#{id}"));
+        let count = matched.iter().filter(|m| **m).count();
+        if let Some(hit) = first_hit {
+            if best.is_none_or(|(c, _, _)| count > c) {
+                best = Some((count, hit, id));
+            }
         }
     }
-    document["text"] = json!(snippet(&text, position.unwrap_or(0)));
+    if let (Some((_, _, Some(id))), Some(location)) = (best, document["location"].as_str()) {
+        document["location"] = json!(format!("{location}#{id}"));
+    }
+    document["text"] = json!(snippet(&text, best.map_or(0, |b| b.1)));
     if let Some(map) = document.as_object_mut() {
         map.remove("sections");
     }
@@ -188,14 +212,33 @@ mod tests {
         assert!(is_docs_id(&docs[0].id) && !is_docs_id("component:default/svc"));
         let mut stored = docs[0].to_json();
         assert_eq!(stored["entityTitle"], "Service");
-        present(&mut stored, |w| w.starts_with("frob"));
+        let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        present(&mut stored, &words(&["frob"]), |w, q| w.starts_with(q));
         assert_eq!(
             stored["location"],
             "/docs/default/component/svc/guide/#setup"
         );
         assert!(stored.get("sections").is_none());
         let mut other = docs[0].to_json();
-        present(&mut other, |w| w == "intro");
+        present(&mut other, &words(&["intro"]), |w, q| w == q);
+        assert_eq!(
+            other["location"],
+            "/docs/default/component/svc/guide/#guide"
+        );
+        let mut both = docs[0].to_json();
+        present(&mut both, &words(&["install", "words"]), |w, q| w == q);
+        assert_eq!(
+            both["location"], "/docs/default/component/svc/guide/#guide",
+            "ties go to the first section"
+        );
+        let mut most = docs[0].to_json();
+        present(&mut most, &words(&["install", "here", "words"]), |w, q| {
+            w == q
+        });
+        assert_eq!(
+            most["location"], "/docs/default/component/svc/guide/#setup",
+            "the section with most words wins"
+        );
         assert_eq!(
             other["location"],
             "/docs/default/component/svc/guide/#guide"

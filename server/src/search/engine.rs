@@ -16,7 +16,9 @@ use std::sync::Mutex;
 use greenroom_store::ChangeCursor;
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, TermQuery,
+};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TantivyDocument, TextFieldIndexing, TextOptions, Value as _,
     STORED, STRING,
@@ -30,7 +32,9 @@ use super::document::{owner_keys, SearchDocument};
 use super::{Filter, SearchError, SearchHit, SearchPage, SearchQuery};
 
 /// Bump when the schema or what is indexed changes: older indexes are rebuilt.
-const SCHEMA_VERSION: u32 = 1;
+const SCHEMA_VERSION: u32 = 2;
+/// Added to the score of catalog entities that match (see `build_query`).
+const CATALOG_BONUS: f32 = 2.0;
 const WORDS: &str = "greenroom_words";
 /// Prefixes from two letters up to this many.
 const MAX_PREFIX: usize = 20;
@@ -45,6 +49,8 @@ struct Fields {
     doc_type: Field,
     document: Field,
     name_exact: Field,
+    /// The entity's name (a docs page's entity), for `filters[name]`.
+    entity_name: Field,
     title: Field,
     title_prefix: Field,
     body: Field,
@@ -69,6 +75,7 @@ fn schema() -> (Schema, Fields) {
         doc_type: b.add_text_field("doc_type", STRING | STORED),
         document: b.add_text_field("document", STORED),
         name_exact: b.add_text_field("name_exact", STRING),
+        entity_name: b.add_text_field("entity_name", STRING),
         title: b.add_text_field("title", words.clone()),
         title_prefix: b.add_text_field("title_prefix", STRING),
         body: b.add_text_field("body", words.clone()),
@@ -195,8 +202,13 @@ impl TantivyIndex {
         out.add_text(f.id, &doc.id);
         out.add_text(f.doc_type, &doc.doc_type);
         out.add_text(f.document, doc.to_json().to_string());
-        out.add_text(f.name_exact, doc.name.to_lowercase());
-        out.add_text(f.name_exact, doc.title.to_lowercase());
+        // The exact-name bonus belongs to entities, not to docs pages (a site's
+        // index page is often titled like its entity).
+        if doc.doc_type == super::CATALOG_TYPE {
+            out.add_text(f.name_exact, doc.name.to_lowercase());
+            out.add_text(f.name_exact, doc.title.to_lowercase());
+        }
+        out.add_text(f.entity_name, doc.name.to_lowercase());
         // A docs page is titled by its own title; the entity's name would make
         // every page of a site match it as strongly as the entity itself.
         let title = if doc.doc_type == super::CATALOG_TYPE {
@@ -239,7 +251,7 @@ impl TantivyIndex {
             "lifecycle" => f.lifecycle,
             "owner" => f.owner,
             "type" | "componentType" => f.component_type,
-            "name" => f.name_exact,
+            "name" => f.entity_name,
             _ => return None,
         })
     }
@@ -292,6 +304,17 @@ impl TantivyIndex {
         }
         if term_words.is_empty() {
             clauses.push((Occur::Must, Box::new(AllQuery)));
+        } else {
+            // Entities are what a portal's search is for: on an equal match they
+            // rank above docs pages (a site's index page reads like its entity).
+            let catalog = TermQuery::new(
+                Term::from_field_text(self.fields.doc_type, super::CATALOG_TYPE),
+                IndexRecordOption::Basic,
+            );
+            clauses.push((
+                Occur::Should,
+                Box::new(ConstScoreQuery::new(Box::new(catalog), CATALOG_BONUS)),
+            ));
         }
         if !query.types.is_empty() {
             clauses.push((Occur::Must, self.any_of(self.fields.doc_type, &query.types)));
