@@ -355,3 +355,106 @@ async fn docs_from_unconfigured_hosts_and_broken_refs_are_refused() {
     );
     assert!(started.elapsed() < Duration::from_secs(5));
 }
+
+#[tokio::test]
+async fn docs_in_a_git_repository_are_cloned_once_per_commit() {
+    let root = tempfile::tempdir().unwrap();
+    let work = root.path().join("work");
+    common::git::copy_tree(
+        &repo_root().join("tests/techdocs/site"),
+        &work.join("docs-site"),
+    );
+    let git = |args: &[&str]| common::git::git(&work, args);
+    git(&["init", "-q", "-b", "main"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "docs"]);
+    let bare = root.path().join("git/acme/docs.git");
+    std::fs::create_dir_all(bare.parent().unwrap()).unwrap();
+    common::git::git(
+        root.path(),
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            work.to_str().unwrap(),
+            bare.to_str().unwrap(),
+        ],
+    );
+    git(&["remote", "add", "origin", bare.to_str().unwrap()]);
+
+    let catalog = root.path().join("remote.yaml");
+    std::fs::write(
+        &catalog,
+        format!(
+            "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: remote-docs\n  annotations:\n    \
+             backstage.io/techdocs-ref: url:git+file://{}/-/blob/main/docs-site\nspec: {{type: service, lifecycle: production, owner: team-rockets}}\n",
+            bare.display()
+        ),
+    )
+    .unwrap();
+    let mut cfg = config(&[]);
+    cfg["catalog"]["locations"] = json!([{"type": "file", "target": catalog.to_string_lossy()}]);
+    cfg["integrations"] = json!({"git": [{"host": "git.localhost", "remoteBaseUrl": format!("file://{}", root.path().join("git").display())}]});
+    cfg["techdocs"] = json!({"refreshIntervalSeconds": false});
+    let server = Server::start(cfg, vec![root]).await;
+
+    let first = sync(&server, "default/component/remote-docs").await;
+    assert_eq!(
+        first.last().unwrap(),
+        &("finish".to_string(), json!({"updated": true})),
+        "{first:?}"
+    );
+    let metadata: Value = get(
+        &server,
+        "/api/techdocs/metadata/techdocs/default/component/remote-docs",
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let head = git(&["rev-parse", "HEAD"]);
+    assert_eq!(
+        metadata["etag"],
+        format!("git:{}:docs-site/", head.trim()),
+        "the commit is the version"
+    );
+    let entity: Value = get(
+        &server,
+        "/api/techdocs/metadata/entity/default/component/remote-docs",
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(entity["locationMetadata"]["type"], "url");
+
+    let same = sync(&server, "default/component/remote-docs").await;
+    assert_eq!(
+        same.last().unwrap(),
+        &("finish".to_string(), json!({"updated": false})),
+        "{same:?}"
+    );
+
+    std::fs::write(
+        work.join("docs-site/docs/guide.md"),
+        "# Setup guide\n\nNow with a quasar.\n",
+    )
+    .unwrap();
+    git(&["commit", "-q", "-am", "change"]);
+    git(&["push", "-q", "origin", "main"]);
+    let changed = sync(&server, "default/component/remote-docs").await;
+    assert_eq!(
+        changed.last().unwrap(),
+        &("finish".to_string(), json!({"updated": true})),
+        "{changed:?}"
+    );
+    let page = get(
+        &server,
+        "/api/techdocs/static/docs/default/component/remote-docs/guide/",
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(page.contains("Now with a quasar."), "{page}");
+}

@@ -258,6 +258,26 @@ pub async fn clone_branch(
     Ok(())
 }
 
+/// The commit `branch` of `remote` points at, without cloning; None when the
+/// branch does not exist.
+pub async fn remote_head(
+    remote: &str,
+    branch: &str,
+    auth: &GitAuth,
+) -> Result<Option<String>, GitError> {
+    check_remote(remote)?;
+    check_branch(branch)?;
+    let refname = format!("refs/heads/{branch}");
+    let out = git(
+        &std::env::temp_dir(),
+        &["ls-remote", "--", remote, &refname],
+        auth,
+        None,
+    )
+    .await?;
+    Ok(out.split_whitespace().next().map(str::to_string))
+}
+
 /// Commits every change in a clone and pushes it to `branch` of `origin`.
 /// None when there was nothing to commit.
 pub async fn commit_and_push(

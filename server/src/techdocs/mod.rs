@@ -152,11 +152,23 @@ impl TechDocs {
             location.metadata()["target"]
         ))
         .await;
-        let prepared = source::prepare(&location, &self.scm)
+        let previous = self.metadata(&key).await;
+        let built_etag = previous
+            .as_ref()
+            .and_then(|m| m["etag"].as_str())
+            .map(str::to_string);
+        // A Git folder's version is known without cloning it.
+        let version = source::remote_version(&location, &self.scm)
             .await
             .map_err(|e| e.to_string())?;
-        let previous = self.metadata(&key).await;
-        if previous.as_ref().and_then(|m| m["etag"].as_str()) == Some(prepared.etag.as_str()) {
+        if version.is_some() && version == built_etag {
+            say("The docs are up to date".to_string()).await;
+            return Ok(false);
+        }
+        let prepared = source::prepare(&location, &self.scm, version)
+            .await
+            .map_err(|e| e.to_string())?;
+        if built_etag.as_deref() == Some(prepared.etag.as_str()) {
             say("The docs are up to date".to_string()).await;
             return Ok(false);
         }

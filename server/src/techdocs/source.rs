@@ -177,7 +177,37 @@ pub struct Prepared {
     _clone: Option<tempfile::TempDir>,
 }
 
-pub async fn prepare(location: &DocsLocation, scm: &ScmHosts) -> Result<Prepared, SourceError> {
+/// The version of a Git folder without fetching it: its branch's commit and
+/// the folder's path. None for local folders, whose version is their content.
+pub async fn remote_version(
+    location: &DocsLocation,
+    scm: &ScmHosts,
+) -> Result<Option<String>, SourceError> {
+    let DocsLocation::Url(url) = location else {
+        return Ok(None);
+    };
+    let checkout = scm.checkout_for(url).ok_or_else(|| {
+        SourceError::NotAllowed(format!("Reading docs from '{url}' is not allowed"))
+    })?;
+    let head = crate::scm::git::remote_head(&checkout.remote, &checkout.reference, &checkout.auth)
+        .await
+        .map_err(|e| SourceError::Fetch(format!("Cannot reach the docs' repository: {e}")))?
+        .ok_or_else(|| {
+            SourceError::Fetch(format!(
+                "The branch '{}' of the docs' repository does not exist",
+                checkout.reference
+            ))
+        })?;
+    Ok(Some(format!("git:{head}:{}", checkout.path)))
+}
+
+/// Fetches the folder. `version` (from [`remote_version`]) becomes the etag of
+/// a Git folder; a local folder's etag is its content hash.
+pub async fn prepare(
+    location: &DocsLocation,
+    scm: &ScmHosts,
+    version: Option<String>,
+) -> Result<Prepared, SourceError> {
     let (dir, clone) = match location {
         DocsLocation::Dir(dir) => (dir.clone(), None),
         DocsLocation::Url(url) => {
@@ -187,6 +217,13 @@ pub async fn prepare(location: &DocsLocation, scm: &ScmHosts) -> Result<Prepared
             (dir, Some(guard))
         }
     };
+    if let Some(etag) = version {
+        return Ok(Prepared {
+            dir,
+            etag,
+            _clone: clone,
+        });
+    }
     let hashed = dir.clone();
     let etag = tokio::task::spawn_blocking(move || content_hash(&hashed))
         .await
