@@ -183,6 +183,9 @@ async fn queries_find_what_a_person_means() {
         ("sms", First("component:default/sms-sender")),
         ("thumbnails", First("component:default/image-resizer")),
         ("PDF", First("component:default/pdf-renderer")),
+        // Templates, by the fields of their form.
+        ("rabbitmq exchange", First("template:default/kotlin-worker")),
+        ("queue worker", First("template:default/kotlin-worker")),
         // Docs pages (tests/search/docs): a hit points at the section.
         (
             "partial refund",

@@ -88,6 +88,48 @@ pub fn owner_keys(owner: &str) -> Vec<String> {
     vec![name.clone(), format!("{kind}:{namespace}/{name}")]
 }
 
+/// The words of a Software Template beyond its description: the titles and
+/// descriptions of its form's steps and fields, and its steps' names and
+/// actions, so "which template asks for a database" finds it.
+fn template_text(entity: &Entity) -> String {
+    let spec = entity.get("spec");
+    let mut words: Vec<&str> = Vec::new();
+    fn take<'a>(words: &mut Vec<&'a str>, v: Option<&'a Value>) {
+        if let Some(t) = v.and_then(Value::as_str) {
+            words.push(t);
+        }
+    }
+    let parameters = spec.and_then(|s| s.get("parameters"));
+    let pages: Vec<&Value> = match parameters {
+        Some(Value::Array(pages)) => pages.iter().collect(),
+        Some(page @ Value::Object(_)) => vec![page],
+        _ => Vec::new(),
+    };
+    for page in pages {
+        take(&mut words, page.get("title"));
+        take(&mut words, page.get("description"));
+        for property in page
+            .get("properties")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flat_map(|p| p.values())
+        {
+            take(&mut words, property.get("title"));
+            take(&mut words, property.get("description"));
+        }
+    }
+    for step in spec
+        .and_then(|s| s.get("steps"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        take(&mut words, step.get("name"));
+        take(&mut words, step.get("action"));
+    }
+    words.join(" ")
+}
+
 /// The catalog collator (Backstage's `defaultCatalogCollatorEntityTransformer`).
 pub fn from_entity(entity: &Entity) -> SearchDocument {
     let kind = field(entity, &["kind"]).to_string();
@@ -129,6 +171,8 @@ pub fn from_entity(entity: &Entity) -> SearchDocument {
         .unwrap_or_default();
     let extra_text = if kind.eq_ignore_ascii_case("api") {
         api_definition_text(field(entity, &["spec", "definition"]))
+    } else if kind.eq_ignore_ascii_case("template") {
+        template_text(entity)
     } else {
         String::new()
     };
@@ -220,6 +264,40 @@ fn split_camel_case(word: &str) -> String {
         out.push(c);
     }
     out
+}
+
+#[cfg(test)]
+mod template_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn templates_are_found_by_their_form_and_steps() {
+        let entity = json!({"kind": "Template", "metadata": {"name": "rust-service"}, "spec": {
+            "parameters": [
+                {"title": "Service", "properties": {"name": {"title": "Name", "description": "Unique service name"}}},
+                {"title": "Cloud resources", "properties": {"database": {"title": "PostgreSQL database"}}}
+            ],
+            "steps": [{"id": "claim", "name": "Write the Crossplane claim", "action": "gitops:claim"}]
+        }})
+        .as_object()
+        .unwrap()
+        .clone();
+        let doc = from_entity(&entity);
+        for words in [
+            "Cloud resources",
+            "PostgreSQL database",
+            "Unique service name",
+            "Crossplane claim",
+            "gitops:claim",
+        ] {
+            assert!(
+                doc.extra_text.contains(words),
+                "{words} missing: {}",
+                doc.extra_text
+            );
+        }
+    }
 }
 
 #[cfg(test)]

@@ -34,7 +34,7 @@ use super::{Filter, SearchError, SearchHit, SearchPage, SearchQuery};
 /// Bump when the schema or what is indexed changes: older indexes are rebuilt.
 const SCHEMA_VERSION: u32 = 2;
 /// Added to the score of catalog entities that match (see `build_query`).
-const CATALOG_BONUS: f32 = 2.0;
+const CATALOG_BONUS: f32 = 4.0;
 const WORDS: &str = "greenroom_words";
 /// Prefixes from two letters up to this many.
 const MAX_PREFIX: usize = 20;
