@@ -1,14 +1,61 @@
-//! Code blocks: syntect tokenises them into `<span class="hl-...">`, and one
-//! generated style sheet colours the classes, so pages carry no inline styles
-//! (the sanitiser drops `style` attributes anyway).
+//! Code blocks: syntect tokenises them, and each token becomes at most one flat
+//! `<span class="hl-...">` of a small set of classes (keyword, string,
+//! comment, ...) that the site's style sheet colours. Flat spans keep pages
+//! about as small as Pygments' output; syntect's own HTML nests a span per
+//! scope and doubles the size of code-heavy pages.
 
 use std::sync::OnceLock;
 
-use syntect::html::{ClassStyle, ClassedHTMLGenerator};
-use syntect::parsing::{SyntaxReference, SyntaxSet};
+use syntect::easy::ScopeRangeIterator;
+use syntect::parsing::{ParseState, Scope, ScopeStack, SyntaxReference, SyntaxSet};
 use syntect::util::LinesWithEndings;
 
-const CLASS_STYLE: ClassStyle = ClassStyle::SpacedPrefixed { prefix: "hl-" };
+use crate::markdown::escape_into;
+
+/// Scope prefixes and the class they get, most specific first; a token takes
+/// the class of its innermost scope that has one.
+const CLASSES: &[(&str, &str)] = &[
+    ("comment", "hl-comment"),
+    ("string", "hl-string"),
+    ("constant.numeric", "hl-number"),
+    ("constant", "hl-constant"),
+    ("variable.language", "hl-constant"),
+    ("keyword", "hl-keyword"),
+    ("storage", "hl-keyword"),
+    ("entity.name.tag", "hl-tag"),
+    ("entity.other.attribute-name", "hl-attr"),
+    ("entity.name.function", "hl-function"),
+    ("support.function", "hl-function"),
+    ("entity.name", "hl-name"),
+    ("support.type", "hl-type"),
+    ("support.class", "hl-type"),
+    ("entity.other.inherited-class", "hl-type"),
+    ("variable.parameter", "hl-param"),
+    ("markup.heading", "hl-keyword"),
+    ("markup.bold", "hl-strong"),
+    ("markup.italic", "hl-emphasis"),
+    ("meta.decorator", "hl-function"),
+];
+
+fn class_scopes() -> &'static [(Scope, &'static str)] {
+    static SCOPES: OnceLock<Vec<(Scope, &'static str)>> = OnceLock::new();
+    SCOPES.get_or_init(|| {
+        CLASSES
+            .iter()
+            .map(|(prefix, class)| (Scope::new(prefix).expect("valid scope"), *class))
+            .collect()
+    })
+}
+
+fn class_of(stack: &ScopeStack) -> Option<&'static str> {
+    let scopes = class_scopes();
+    stack.as_slice().iter().rev().find_map(|scope| {
+        scopes
+            .iter()
+            .find(|(prefix, _)| prefix.is_prefix_of(*scope))
+            .map(|(_, class)| *class)
+    })
+}
 
 /// Larger blocks are shown without colours: tokenising is the slowest part of a
 /// build, and a generated dump of that size is not read for its colours.
@@ -54,13 +101,36 @@ pub fn highlight(code: &str, lang: &str) -> Option<String> {
         return None;
     }
     let syntax = find_syntax(lang)?;
-    let mut generator = ClassedHTMLGenerator::new_with_class_style(syntax, syntaxes(), CLASS_STYLE);
+    let mut state = ParseState::new(syntax);
+    let mut stack = ScopeStack::new();
+    let mut out = String::with_capacity(code.len() * 2);
+    let mut open: Option<&str> = None;
     for line in LinesWithEndings::from(code) {
-        generator
-            .parse_html_for_line_which_includes_newline(line)
-            .ok()?;
+        let ops = state.parse_line(line, syntaxes()).ok()?;
+        for (range, op) in ScopeRangeIterator::new(&ops, line) {
+            stack.apply(op).ok()?;
+            if range.is_empty() {
+                continue;
+            }
+            let class = class_of(&stack);
+            if class != open {
+                if open.is_some() {
+                    out.push_str("</span>");
+                }
+                if let Some(class) = class {
+                    out.push_str("<span class=\"");
+                    out.push_str(class);
+                    out.push_str("\">");
+                }
+                open = class;
+            }
+            escape_into(&mut out, &line[range]);
+        }
     }
-    Some(generator.finalize())
+    if open.is_some() {
+        out.push_str("</span>");
+    }
+    Some(out)
 }
 
 #[cfg(test)]
@@ -70,7 +140,14 @@ mod tests {
     #[test]
     fn known_languages_get_classes_and_unknown_ones_none() {
         let html = highlight("def f(x):\n    return \"<b>\"\n", "python").unwrap();
-        assert!(html.contains("class=\"hl-"), "{html}");
+        assert!(
+            html.contains("<span class=\"hl-keyword\">def</span>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<span class=\"hl-string\">&quot;&lt;b&gt;&quot;</span>"),
+            "{html}"
+        );
         assert!(html.contains("&lt;b&gt;"), "code text is escaped: {html}");
         assert!(highlight("x = 1\n", "py").is_some());
         assert!(highlight("a: 1\n", "yml").is_some());

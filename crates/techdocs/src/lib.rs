@@ -27,6 +27,8 @@ pub enum DocsError {
     NotFound(String),
     #[error("mkdocs configuration: {0}")]
     Config(String),
+    #[error("{0} holds neither a mkdocs.yml nor a docs folder")]
+    NoProject(String),
     #[error("the docs folder '{0}' does not exist")]
     NoDocsDir(String),
     #[error("{page} is {} MB; pages are limited to {} MB", mb(*bytes), mb(*limit as u64))]

@@ -20,6 +20,8 @@ use crate::{blocks, highlight};
 pub struct PageContext {
     prefix: String,
     placeholders: Vec<(String, String)>,
+    /// Highlighted code blocks, kept out of the sanitiser (see [`PageContext::code_slot`]).
+    code: Vec<(String, String)>,
     ids: HashMap<String, usize>,
     counter: usize,
 }
@@ -33,6 +35,7 @@ impl PageContext {
         PageContext {
             prefix: format!("GRBLOCK{:016x}N", hasher.finish()),
             placeholders: Vec::new(),
+            code: Vec::new(),
             ids: HashMap::new(),
             counter: 0,
         }
@@ -42,6 +45,25 @@ impl PageContext {
         let token = format!("{}{}X", self.prefix, self.placeholders.len());
         self.placeholders.push((token.clone(), html));
         token
+    }
+
+    /// Code blocks are HTML this crate wrote from escaped text, so they skip
+    /// the sanitiser (which would spend most of a build re-parsing their spans):
+    /// a slot stands in for each and [`PageContext::fill_code_slots`] puts them back.
+    pub fn code_slot(&mut self, html: String) -> String {
+        let token = format!("{}C{}X", self.prefix, self.code.len());
+        let slot = format!("<div class=\"gr-code\">{token}</div>");
+        self.code.push((slot.clone(), html));
+        slot
+    }
+
+    /// Puts the code blocks into sanitised HTML.
+    pub fn fill_code_slots(&self, html: String) -> String {
+        let mut out = html;
+        for (slot, code) in self.code.iter().rev() {
+            out = out.replacen(slot.as_str(), code, 1);
+        }
+        out
     }
 
     pub fn token_prefix(&self) -> &str {
@@ -103,17 +125,25 @@ pub fn slugify(text: &str) -> String {
 
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
+    escape_into(&mut out, text);
     out
+}
+
+/// Appends `text` to `out` with `&`, `<`, `>`, `"` and `'` escaped.
+pub fn escape_into(out: &mut String, text: &str) {
+    let mut rest = text;
+    while let Some(i) = rest.find(['&', '<', '>', '"', '\'']) {
+        out.push_str(&rest[..i]);
+        out.push_str(match rest.as_bytes()[i] {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            _ => "&#39;",
+        });
+        rest = &rest[i + 1..];
+    }
+    out.push_str(rest);
 }
 
 /// Renders Markdown (with the block extensions) to unsanitised HTML.
@@ -133,7 +163,12 @@ fn options() -> Options {
 }
 
 /// A heading being collected: level, explicit id, classes, inline events.
-type OpenHeading<'a> = (HeadingLevel, Option<CowStr<'a>>, Vec<CowStr<'a>>, Vec<Event<'a>>);
+type OpenHeading<'a> = (
+    HeadingLevel,
+    Option<CowStr<'a>>,
+    Vec<CowStr<'a>>,
+    Vec<Event<'a>>,
+);
 
 fn commonmark(text: &str, ctx: &mut PageContext) -> String {
     let mut events: Vec<Event> = Vec::new();
@@ -145,7 +180,13 @@ fn commonmark(text: &str, ctx: &mut PageContext) -> String {
                 Event::Text(t) => body.push_str(&t),
                 Event::End(TagEnd::CodeBlock) => {
                     let (info, body) = code.take().expect("inside a code block");
-                    events.push(Event::Html(code_block(&info, &body).into()));
+                    let html = code_block(&info, &body);
+                    let slot = if html.starts_with("<pre class=\"mermaid\">") {
+                        html
+                    } else {
+                        ctx.code_slot(html)
+                    };
+                    events.push(Event::Html(slot.into()));
                 }
                 _ => {}
             }
@@ -170,7 +211,7 @@ fn commonmark(text: &str, ctx: &mut PageContext) -> String {
                 code = Some((info, String::new()));
             }
             Event::Text(t) => {
-                let t = strip_attribute_lists(t);
+                let t = emoji(strip_attribute_lists(t));
                 match heading.as_mut() {
                     Some((.., inner)) => inner.push(Event::Text(t)),
                     None => events.push(Event::Text(t)),
@@ -247,6 +288,23 @@ fn code_block(info: &str, body: &str) -> String {
     format!("<div class=\"highlight\">{title}<pre><code{class}>{code}</code></pre></div>\n")
 }
 
+/// Emoji shortcodes (`:arrow_right:`, pymdownx.emoji) become the emoji itself;
+/// unknown ones (`:material-check:`, a theme's icons) stay as written.
+fn emoji(text: CowStr) -> CowStr {
+    static CODE: OnceLock<Regex> = OnceLock::new();
+    if !text.contains(':') {
+        return text;
+    }
+    let code = CODE.get_or_init(|| Regex::new(r":([a-z0-9_+-]+):").expect("valid regex"));
+    match code.replace_all(&text, |caps: &regex::Captures| {
+        emojis::get_by_shortcode(&caps[1])
+            .map_or_else(|| caps[0].to_string(), |e| e.as_str().to_string())
+    }) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(s) => CowStr::from(s),
+    }
+}
+
 /// Drops attribute lists (`{ .md-button }`, `{: #id .class key="v" }`) from text:
 /// they style mkdocs-material output and would otherwise show up as text.
 fn strip_attribute_lists(text: CowStr) -> CowStr {
@@ -269,7 +327,9 @@ mod tests {
     use super::*;
 
     fn render(md: &str) -> String {
-        render_fragment(md, &mut PageContext::new(md), 0)
+        let mut ctx = PageContext::new(md);
+        let html = render_fragment(md, &mut ctx, 0);
+        ctx.fill_code_slots(html)
     }
 
     #[test]
@@ -371,6 +431,23 @@ mod tests {
         );
         assert!(
             html.contains("<pre class=\"mermaid\"><code>graph TD; A--&gt;B\n</code></pre>"),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn emoji_shortcodes_become_emoji() {
+        let html = render(
+            "(`requests` :arrow_right: `httpx`) :tada: :material-check: 10:30:00\n\n`:tada:`\n",
+        );
+        assert!(
+            html.contains("</code> ➡\u{fe0f} <code>") && html.contains("🎉"),
+            "{html}"
+        );
+        assert!(
+            html.contains(":material-check:")
+                && html.contains("10:30:00")
+                && html.contains("<code>:tada:</code>"),
             "{html}"
         );
     }

@@ -96,7 +96,12 @@ struct SourcePage {
 /// Builds the mkdocs project in `root` (the folder holding `mkdocs.yml`).
 pub fn build_site(root: &Path, options: &BuildOptions) -> Result<BuiltSite, DocsError> {
     let config = read_config(root, options)?;
-    let docs_dir = docs_dir(root, &config)?;
+    let docs_dir = docs_dir(root, &config).map_err(|e| match e {
+        DocsError::NoDocsDir(_) if !has_config(root) => {
+            DocsError::NoProject(root.display().to_string())
+        }
+        other => other,
+    })?;
     let theme_dir = config
         .theme_dir
         .as_deref()
@@ -270,6 +275,10 @@ pub fn build_site(root: &Path, options: &BuildOptions) -> Result<BuiltSite, Docs
     })
 }
 
+fn has_config(root: &Path) -> bool {
+    root.join("mkdocs.yml").is_file() || root.join("mkdocs.yaml").is_file()
+}
+
 fn read_config(root: &Path, options: &BuildOptions) -> Result<MkdocsConfig, DocsError> {
     for name in ["mkdocs.yml", "mkdocs.yaml"] {
         let path = root.join(name);
@@ -426,7 +435,7 @@ fn render_page(
     let mut ctx = PageContext::new(markdown);
     let raw = render_fragment(markdown, &mut ctx, 0);
     let clean = sanitize(&raw, site, &page.src, &page.url);
-    let mut html = clean.html;
+    let mut html = ctx.fill_code_slots(clean.html);
     let mut sections = text::sections(&html);
     let first_h1 = sections
         .iter()

@@ -4,6 +4,7 @@
 //! the background whenever a documented entity's source changes.
 
 pub mod api;
+pub mod s3;
 pub mod source;
 pub mod storage;
 
@@ -64,8 +65,10 @@ fn setting<'a>(config: &'a Config, path: &[&str]) -> Option<&'a Value> {
 }
 
 impl TechDocs {
-    /// Local storage in `techdocs.publisher.local.publishDirectory`, else
-    /// `default_dir` (beside the SQLite file, or a temporary folder).
+    /// Storage by `techdocs.publisher.type`: `local` (the default) keeps sites
+    /// in `techdocs.publisher.local.publishDirectory`, else in `default_dir`
+    /// (beside the SQLite file, or a temporary folder); `awsS3` keeps them in
+    /// the bucket of `techdocs.publisher.awsS3`, shared by every replica.
     pub fn from_config(
         config: &Config,
         store: Arc<dyn CatalogStore>,
@@ -75,20 +78,32 @@ impl TechDocs {
         let publisher = setting(config, &["publisher", "type"])
             .and_then(Value::as_str)
             .unwrap_or("local");
-        if publisher != "local" {
-            anyhow::bail!("techdocs.publisher.type '{publisher}' is not supported; use 'local'");
-        }
-        let configured = setting(config, &["publisher", "local", "publishDirectory"])
-            .and_then(Value::as_str)
-            .map(PathBuf::from);
-        let (dir, temporary) = match (configured, default_dir) {
-            (Some(dir), _) | (None, SitesDir::Fixed(dir)) => (dir, None),
-            (None, SitesDir::Temporary) => {
-                let temp = tempfile::Builder::new()
-                    .prefix("greenroom-techdocs-")
-                    .tempdir()?;
-                (temp.path().to_path_buf(), Some(temp))
+        let (storage, temporary): (Arc<dyn DocsStorage>, _) = match publisher {
+            "local" => {
+                let configured = setting(config, &["publisher", "local", "publishDirectory"])
+                    .and_then(Value::as_str)
+                    .map(PathBuf::from);
+                let (dir, temporary) = match (configured, default_dir) {
+                    (Some(dir), _) | (None, SitesDir::Fixed(dir)) => (dir, None),
+                    (None, SitesDir::Temporary) => {
+                        let temp = tempfile::Builder::new()
+                            .prefix("greenroom-techdocs-")
+                            .tempdir()?;
+                        (temp.path().to_path_buf(), Some(temp))
+                    }
+                };
+                (Arc::new(LocalStorage::new(dir)), temporary)
             }
+            "awsS3" => (
+                Arc::new(s3::S3Storage::from_config(setting(
+                    config,
+                    &["publisher", "awsS3"],
+                ))?),
+                None,
+            ),
+            other => anyhow::bail!(
+                "techdocs.publisher.type '{other}' is not supported; use 'local' or 'awsS3'"
+            ),
         };
         let builder = setting(config, &["builder"])
             .and_then(Value::as_str)
@@ -109,7 +124,7 @@ impl TechDocs {
         };
         Ok(TechDocs {
             store,
-            storage: Arc::new(LocalStorage::new(dir)),
+            storage,
             scm: ScmHosts::from_config(config),
             search,
             external,

@@ -39,8 +39,9 @@ pub struct StorageError(pub String);
 
 #[async_trait]
 pub trait DocsStorage: Send + Sync {
-    /// Replaces the whole site of `key` with `files` (path → bytes). Readers see
-    /// the old site or the new one, never a mix.
+    /// Replaces the whole site of `key` with `files` (path → bytes). Local
+    /// storage swaps whole folders, so readers see the old site or the new one;
+    /// object stores replace files one by one and write the metadata last.
     async fn publish(
         &self,
         key: &SiteKey,
