@@ -1,5 +1,5 @@
 //! Benchmark support for the `catalog-bench`, `ui-bench`,
-//! `scaffolder-bench` and `search-bench` commands: their shared options and
+//! `scaffolder-bench`, `search-bench` and `docs-bench` commands: their shared options and
 //! set-up (catalog, database, clean-up), catalog checks, the catalog generator, the server's
 //! app-config and process, a throw-away PostgreSQL database, HTTP probes,
 //! statistics and the result tables; for the web UI, the browser's

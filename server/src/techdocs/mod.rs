@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use greenroom_model::Entity;
-use greenroom_store::{CatalogStore, EntityQuery, Page};
+use greenroom_store::{CatalogStore, ChangeCursor};
 use greenroom_techdocs::{BuildOptions, BuiltPage, Section};
 use serde_json::Value;
 use tokio::sync::mpsc;
@@ -25,6 +25,17 @@ use crate::scm::ScmHosts;
 use crate::search::{docs as search_docs, SearchService};
 use source::{DocsLocation, SourceError};
 use storage::{DocsStorage, LocalStorage, SiteKey};
+
+/// How often the catalog's change sequence is checked for documented entities.
+const CATALOG_POLL: Duration = Duration::from_secs(2);
+
+fn documented(entity: &Entity) -> bool {
+    entity
+        .get("metadata")
+        .and_then(|m| m.get("annotations"))
+        .and_then(|a| a.get(greenroom_model::annotations::TECHDOCS_REF))
+        .is_some()
+}
 
 /// What `/sync` streams while a site is prepared.
 #[derive(Debug, Clone, PartialEq)]
@@ -256,71 +267,78 @@ impl TechDocs {
         }
     }
 
-    /// Keeps sites current: builds every documented entity whose source
-    /// changed, now and then every refresh interval; after a search index
+    /// Keeps sites current: builds the docs of every documented entity that
+    /// the catalog writes (new or changed, following the change sequence), and
+    /// every refresh interval re-checks the sources of the published sites, so
+    /// an edit of the docs alone is picked up too. After a search index
     /// rebuild, feeds it the pages of the published sites.
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
         self.reindex_published(&shutdown).await;
         let Some(every) = self.refresh else { return };
+        let mut cursor = ChangeCursor::default();
+        let mut last_sweep: Option<std::time::Instant> = None;
         loop {
-            self.refresh_all(&shutdown).await;
+            self.follow_catalog(&mut cursor, &shutdown).await;
+            if last_sweep.is_none_or(|t| t.elapsed() >= every) {
+                self.recheck_published(&shutdown).await;
+                last_sweep = Some(std::time::Instant::now());
+            }
             tokio::select! {
                 _ = shutdown.cancelled() => return,
-                _ = tokio::time::sleep(every) => {}
+                _ = tokio::time::sleep(CATALOG_POLL) => {}
             }
         }
     }
 
-    async fn refresh_all(&self, shutdown: &CancellationToken) {
-        let documented = match self.documented_entities().await {
-            Ok(list) => list,
-            Err(e) => {
-                tracing::warn!(error = %e, "listing documented entities failed");
-                return;
+    /// Syncs the documented entities written since `cursor`.
+    async fn follow_catalog(&self, cursor: &mut ChangeCursor, shutdown: &CancellationToken) {
+        loop {
+            let page = match self.store.entities_changed_after(cursor, 500).await {
+                Ok(page) => page,
+                Err(e) => {
+                    tracing::warn!(error = %e, "reading catalog changes for docs failed");
+                    return;
+                }
+            };
+            let Some(last) = page.last() else { return };
+            *cursor = ChangeCursor::after(last);
+            for changed in page {
+                if shutdown.is_cancelled() {
+                    return;
+                }
+                if documented(&changed.entity) {
+                    self.sync_quietly(&changed.entity).await;
+                }
             }
+        }
+    }
+
+    async fn recheck_published(&self, shutdown: &CancellationToken) {
+        let Ok(sites) = self.storage.sites().await else {
+            return;
         };
-        for entity in documented {
+        for key in sites {
             if shutdown.is_cancelled() {
                 return;
             }
-            let (tx, mut rx) = mpsc::channel(64);
-            let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
-            let key = site_key(&entity);
-            match self.sync(&entity, &tx).await {
-                Ok(true) => tracing::info!(entity = %key.entity_ref(), "docs rebuilt"),
-                Ok(false) => {}
-                Err(e) => {
-                    tracing::warn!(entity = %key.entity_ref(), error = %e, "docs build failed")
-                }
+            if let Ok(Some(entity)) = self.store.entity_by_ref(&key.entity_ref()).await {
+                self.sync_quietly(&entity).await;
             }
-            drop(tx);
-            let _ = drain.await;
         }
     }
 
-    async fn documented_entities(&self) -> anyhow::Result<Vec<Entity>> {
-        let filter = greenroom_model::filter::parse_filter_params(&[format!(
-            "metadata.annotations.{}",
-            greenroom_model::annotations::TECHDOCS_REF
-        )])
-        .map_err(anyhow::Error::msg)?;
-        let mut out = Vec::new();
-        let mut offset = 0u64;
-        loop {
-            let query = EntityQuery {
-                filter: filter.clone(),
-                page: Page::Offset { offset, limit: 500 },
-                ..Default::default()
-            };
-            let page = self.store.query_entities(&query).await?;
-            let count = page.items.len() as u64;
-            out.extend(page.items);
-            if !page.has_more || count == 0 {
-                break;
-            }
-            offset += count;
+    /// A background sync: its log goes nowhere, its outcome to the log.
+    async fn sync_quietly(&self, entity: &Entity) {
+        let (tx, mut rx) = mpsc::channel(64);
+        let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
+        let key = site_key(entity);
+        match self.sync(entity, &tx).await {
+            Ok(true) => tracing::info!(entity = %key.entity_ref(), "docs rebuilt"),
+            Ok(false) => {}
+            Err(e) => tracing::debug!(entity = %key.entity_ref(), error = %e, "docs not built"),
         }
-        Ok(out)
+        drop(tx);
+        let _ = drain.await;
     }
 
     /// A rebuilt search index has no docs pages: they come from the sites in

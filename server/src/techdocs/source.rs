@@ -228,7 +228,7 @@ pub async fn prepare(
     let etag = tokio::task::spawn_blocking(move || content_hash(&hashed))
         .await
         .map_err(|e| SourceError::Fetch(e.to_string()))?
-        .map_err(|e| SourceError::Fetch(format!("Cannot read the docs folder: {e}")))?;
+        .map_err(|e| SourceError::Fetch(format!("Cannot read the docs: {e}")))?;
     Ok(Prepared {
         dir,
         etag,
@@ -236,11 +236,47 @@ pub async fn prepare(
     })
 }
 
-/// A hash of every file's path and content: the site is rebuilt exactly when
-/// this changes. Hidden entries (`.git`) do not count.
+/// A hash of what a build reads: `mkdocs.yml` and every file of the docs
+/// folder (path and content). The site is rebuilt exactly when this changes;
+/// the rest of the folder (`dir:.` is often a whole repository, or the
+/// server's own working directory) does not count, nor do hidden entries.
+/// Fails fast, without reading anything, when the folder is no mkdocs project.
 pub fn content_hash(dir: &Path) -> std::io::Result<String> {
+    let config = ["mkdocs.yml", "mkdocs.yaml"]
+        .iter()
+        .map(|n| dir.join(n))
+        .find(|p| p.is_file());
+    let docs_dir = config
+        .as_ref()
+        .and_then(|c| std::fs::read_to_string(c).ok())
+        .and_then(|text| greenroom_techdocs::MkdocsConfig::parse(&text).ok())
+        .map_or_else(|| "docs".to_string(), |c| c.docs_dir);
+    let docs = dir.join(&docs_dir);
+    if config.is_none() && !docs.is_dir() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!(
+                "{} holds neither a mkdocs.yml nor a docs folder",
+                dir.display()
+            ),
+        ));
+    }
     let mut files = Vec::new();
-    collect(dir, dir, &mut files)?;
+    if let Some(config) = config {
+        let name = config
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        files.push((name, config));
+    }
+    // A docs_dir outside the folder is refused by the build; it is not read here.
+    if docs.is_dir()
+        && !Path::new(&docs_dir)
+            .components()
+            .any(|c| matches!(c, std::path::Component::ParentDir))
+    {
+        collect(dir, &docs, &mut files)?;
+    }
     files.sort();
     let mut hasher = Sha256::new();
     for (relative, path) in files {
@@ -335,15 +371,37 @@ mod tests {
     }
 
     #[test]
-    fn the_hash_follows_content_and_names() {
+    fn the_hash_follows_the_config_and_the_docs_only() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("a.md"), "a").unwrap();
+        let err = content_hash(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("holds neither a mkdocs.yml nor a docs folder"),
+            "{err}"
+        );
+        std::fs::write(
+            dir.path().join("mkdocs.yml"),
+            "site_name: S\ndocs_dir: pages\n",
+        )
+        .unwrap();
+        std::fs::create_dir(dir.path().join("pages")).unwrap();
+        std::fs::write(dir.path().join("pages/a.md"), "a").unwrap();
         let one = content_hash(dir.path()).unwrap();
-        std::fs::write(dir.path().join("a.md"), "b").unwrap();
+        std::fs::write(dir.path().join("pages/a.md"), "b").unwrap();
         let two = content_hash(dir.path()).unwrap();
-        std::fs::create_dir(dir.path().join(".git")).unwrap();
-        std::fs::write(dir.path().join(".git/HEAD"), "x").unwrap();
-        assert_ne!(one, two);
-        assert_eq!(two, content_hash(dir.path()).unwrap());
+        assert_ne!(one, two, "a page changed");
+        std::fs::write(dir.path().join("server.db"), "unrelated").unwrap();
+        std::fs::create_dir(dir.path().join("pages/.git")).unwrap();
+        std::fs::write(dir.path().join("pages/.git/HEAD"), "x").unwrap();
+        assert_eq!(
+            two,
+            content_hash(dir.path()).unwrap(),
+            "other files do not count"
+        );
+        std::fs::write(
+            dir.path().join("mkdocs.yml"),
+            "site_name: T\ndocs_dir: pages\n",
+        )
+        .unwrap();
+        assert_ne!(two, content_hash(dir.path()).unwrap(), "the config counts");
     }
 }
