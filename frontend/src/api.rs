@@ -131,6 +131,22 @@ pub async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, ApiError> {
     decode_response(response).await
 }
 
+/// GETs `url` and returns the body as text (a documentation page's HTML).
+pub async fn get_text(url: &str) -> Result<String, ApiError> {
+    let response = gloo_net::http::Request::get(url)
+        .send()
+        .await
+        .map_err(|e| ApiError::Network(e.to_string()))?;
+    if !response.ok() {
+        let body = response.text().await.unwrap_or_default();
+        return Err(ApiError::from_response(response.status(), &body));
+    }
+    response
+        .text()
+        .await
+        .map_err(|e| ApiError::Decode(e.to_string()))
+}
+
 /// POSTs `body` as JSON to `url` and decodes the JSON answer.
 pub async fn post_json<B: Serialize, T: DeserializeOwned>(
     url: &str,

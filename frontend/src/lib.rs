@@ -16,6 +16,7 @@ pub mod scaffolder;
 pub mod schema_form;
 pub mod search_query;
 pub mod shell;
+pub mod techdocs;
 pub mod yaml;
 
 use leptos::prelude::*;
@@ -26,6 +27,8 @@ use leptos_router::{
 use pages::actions::ActionsPage;
 use pages::apis::ApisPage;
 use pages::create::CreatePage;
+use pages::docs_explorer::DocsExplorerPage;
+use pages::docs_reader::DocsReaderPage;
 use pages::import::ImportPage;
 use pages::pending::{self, PendingPage};
 use pages::search::SearchPage;
@@ -48,7 +51,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/catalog-import") view=ImportPage />
                     <Route path=path!("/catalog-import/validate") view=ValidatePage />
                     <Route path=path!("/api-docs") view=ApisPage />
-                    <Route path=path!("/docs") view=|| view! { <PendingPage page=&pending::DOCS /> } />
+                    <Route path=path!("/docs") view=DocsExplorerPage />
+                    <Route path=path!("/docs/:namespace/:kind/:name/*path") view=DocsReaderPage />
                     <Route path=path!("/create") view=CreatePage />
                     <Route path=path!("/create/templates/:namespace/:name") view=TemplateFormPage />
                     <Route path=path!("/create/tasks") view=TasksPage />

@@ -1,12 +1,14 @@
 //! `/catalog/:namespace/:kind/:name`: one entity, in tabs (`?tab=...` keeps
 //! the tab in the address): Overview, Relations (graph), Dependencies and APIs,
-//! Children (Systems, Domains, Groups, Users), Definition (APIs) and Raw.
+//! Children (Systems, Domains, Groups, Users), Definition (APIs), Docs
+//! (entities with TechDocs; `&page=` names the page) and Raw.
 //! Processing errors (`status.items`) show above every tab.
 
 use crate::api;
 use crate::components::load_view;
 use crate::entity::{decode_param, humanize_ref, namespace_of, status_problems};
 use crate::pages::api_definition::ApiDefinition;
+use crate::pages::docs_reader::DocsTab;
 use crate::pages::entity_graph::RelationsGraph;
 use crate::pages::entity_lists::{ChildrenTab, DependenciesTab};
 use crate::pages::entity_overview::Overview;
@@ -24,16 +26,18 @@ pub enum Tab {
     Dependencies,
     Children,
     Definition,
+    Docs,
     Raw,
 }
 
 impl Tab {
-    const ALL: [Tab; 6] = [
+    const ALL: [Tab; 7] = [
         Tab::Overview,
         Tab::Relations,
         Tab::Dependencies,
         Tab::Children,
         Tab::Definition,
+        Tab::Docs,
         Tab::Raw,
     ];
 
@@ -44,12 +48,14 @@ impl Tab {
             Tab::Dependencies => "dependencies",
             Tab::Children => "children",
             Tab::Definition => "definition",
+            Tab::Docs => "docs",
             Tab::Raw => "raw",
         }
     }
 
-    /// The tab's name on an entity of `kind`, or `None` when the kind has no such tab.
-    fn label(self, kind: &str) -> Option<&'static str> {
+    /// The tab's name on an entity of `kind` (`documented`: it has TechDocs),
+    /// or `None` when the entity has no such tab.
+    fn label(self, kind: &str, documented: bool) -> Option<&'static str> {
         let kind = kind.to_ascii_lowercase();
         match self {
             Tab::Overview => Some("Overview"),
@@ -68,6 +74,7 @@ impl Tab {
                 _ => None,
             },
             Tab::Definition => (kind == "api").then_some("Definition"),
+            Tab::Docs => documented.then_some("Docs"),
             Tab::Raw => Some("Raw"),
         }
     }
@@ -145,9 +152,10 @@ fn EntityView(entity: Entity, tab: Memo<Tab>) -> impl IntoView {
     let saved_href = saved.href.clone();
     let problems = status_problems(&entity);
     let subtitle = format!("{} · {}", kind, humanize_ref(&entity_ref));
+    let documented = crate::techdocs::has_docs(&entity);
     let tabs: Vec<(Tab, &'static str)> = Tab::ALL
         .into_iter()
-        .filter_map(|t| t.label(&kind).map(|label| (t, label)))
+        .filter_map(|t| t.label(&kind, documented).map(|label| (t, label)))
         .collect();
     let shown = Memo::new({
         let tabs = tabs.clone();
@@ -168,6 +176,7 @@ fn EntityView(entity: Entity, tab: Memo<Tab>) -> impl IntoView {
             Tab::Dependencies => view! { <DependenciesTab entity=entity /> }.into_any(),
             Tab::Children => view! { <ChildrenTab entity=entity /> }.into_any(),
             Tab::Definition => view! { <ApiDefinition entity=entity /> }.into_any(),
+            Tab::Docs => view! { <DocsTab entity=entity /> }.into_any(),
             Tab::Raw => {
                 let json = serde_json::to_string_pretty(&entity).unwrap_or_default();
                 view! {
@@ -320,7 +329,10 @@ mod tests {
     #[test]
     fn tabs_depend_on_the_kind() {
         let labels = |kind: &str| -> Vec<&str> {
-            Tab::ALL.into_iter().filter_map(|t| t.label(kind)).collect()
+            Tab::ALL
+                .into_iter()
+                .filter_map(|t| t.label(kind, false))
+                .collect()
         };
         assert_eq!(
             labels("Component"),
@@ -341,6 +353,25 @@ mod tests {
             ["Overview", "Relations", "Members and ownership", "Raw"]
         );
         assert_eq!(labels("Location"), ["Overview", "Relations", "Raw"]);
+    }
+
+    #[test]
+    fn documented_entities_have_a_docs_tab() {
+        let labels: Vec<&str> = Tab::ALL
+            .into_iter()
+            .filter_map(|t| t.label("Component", true))
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                "Overview",
+                "Relations",
+                "Dependencies and APIs",
+                "Docs",
+                "Raw"
+            ]
+        );
+        assert_eq!(Tab::from_param(Some("docs")), Tab::Docs);
     }
 
     #[test]

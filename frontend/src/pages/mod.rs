@@ -5,6 +5,8 @@ pub mod api_definition;
 pub mod apis;
 pub mod catalog;
 pub mod create;
+pub mod docs_explorer;
+pub mod docs_reader;
 pub mod entity;
 pub mod entity_graph;
 pub mod entity_lists;

@@ -12,10 +12,6 @@ pub struct Pending {
     pub purpose: &'static str,
 }
 
-pub const DOCS: Pending = Pending {
-    title: "Docs",
-    purpose: "read the TechDocs of every documented entity",
-};
 pub const SETTINGS: Pending = Pending {
     title: "Settings",
     purpose: "manage your profile, theme and API tokens",
