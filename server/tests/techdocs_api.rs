@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use common::paths::repo_root;
 use common::server::{config, Server};
+use common::techdocs::sync;
 use serde_json::{json, Value};
 
 fn client() -> reqwest::Client {
@@ -42,40 +43,6 @@ async fn start(site: tempfile::TempDir, extra_catalog: Option<&str>) -> Server {
     // Builds happen on /sync only, so the test sees each one.
     cfg["techdocs"] = json!({"builder": "local", "refreshIntervalSeconds": false});
     Server::start(cfg, vec![site]).await
-}
-
-/// The events of one `/sync` stream, as (event, data) pairs.
-async fn sync(server: &Server, entity: &str) -> Vec<(String, Value)> {
-    let response = client()
-        .get(server.url(&format!("/api/techdocs/sync/{entity}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    assert_eq!(response.headers()["content-type"], "text/event-stream");
-    let body = tokio::time::timeout(Duration::from_secs(60), response.text())
-        .await
-        .expect("the stream ends")
-        .unwrap();
-    let mut events = Vec::new();
-    for block in body.split("\n\n").filter(|b| !b.trim().is_empty()) {
-        let mut name = String::from("message");
-        let mut data = String::new();
-        for line in block.lines() {
-            if let Some(v) = line.strip_prefix("event:") {
-                name = v.trim().to_string();
-            } else if let Some(v) = line.strip_prefix("data:") {
-                data.push_str(v.trim_start());
-            }
-        }
-        if !data.is_empty() {
-            events.push((
-                name,
-                serde_json::from_str(&data).unwrap_or(Value::String(data)),
-            ));
-        }
-    }
-    events
 }
 
 async fn get(server: &Server, path: &str) -> reqwest::Response {

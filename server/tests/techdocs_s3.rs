@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use common::paths::repo_root;
 use common::server::{config, Server};
+use common::techdocs::sync;
 use greenroom::techdocs::s3::{S3Settings, S3Storage};
 use greenroom::techdocs::storage::{DocsStorage, SiteKey};
 use regex::Regex;
@@ -431,39 +432,6 @@ async fn refused_credentials_give_a_clear_error_without_the_secret() {
 
     // The right key works on the same server.
     assert_eq!(moto.storage(&access).sites().await.unwrap(), vec![]);
-}
-
-/// The events of one `/sync` stream, as (event, data) pairs.
-async fn sync(server: &Server, entity: &str) -> Vec<(String, Value)> {
-    let response = client()
-        .get(server.url(&format!("/api/techdocs/sync/{entity}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let body = tokio::time::timeout(Duration::from_secs(60), response.text())
-        .await
-        .expect("the stream ends")
-        .unwrap();
-    body.split("\n\n")
-        .filter_map(|block| {
-            let mut name = String::from("message");
-            let mut data = String::new();
-            for line in block.lines() {
-                if let Some(v) = line.strip_prefix("event:") {
-                    name = v.trim().to_string();
-                } else if let Some(v) = line.strip_prefix("data:") {
-                    data.push_str(v.trim_start());
-                }
-            }
-            (!data.is_empty()).then(|| {
-                (
-                    name,
-                    serde_json::from_str(&data).unwrap_or(Value::String(data)),
-                )
-            })
-        })
-        .collect()
 }
 
 #[tokio::test]

@@ -10,3 +10,4 @@ pub mod git;
 pub mod paths;
 pub mod scm_fakes;
 pub mod server;
+pub mod techdocs;
