@@ -3,13 +3,18 @@
 //! `/api/search/query` request. Plain functions, unit-tested on the host.
 
 use crate::catalog_query::with_params;
-use greenroom_model::api::{SearchRequest, DEFAULT_SEARCH_PAGE_LIMIT, SOFTWARE_CATALOG_TYPE};
+use greenroom_model::api::{
+    SearchRequest, DEFAULT_SEARCH_PAGE_LIMIT, SOFTWARE_CATALOG_TYPE, TECHDOCS_TYPE,
+};
 
 /// Page sizes the search page offers.
 pub const PAGE_SIZES: [u32; 4] = [10, 25, 50, 100];
 
 /// The document types the page has a tab for: (address value, label).
-pub const DOCUMENT_TYPES: [(&str, &str); 1] = [(SOFTWARE_CATALOG_TYPE, "Software Catalog")];
+pub const DOCUMENT_TYPES: [(&str, &str); 2] = [
+    (SOFTWARE_CATALOG_TYPE, "Software Catalog"),
+    (TECHDOCS_TYPE, "Documentation"),
+];
 
 /// A search filter: its address parameter (also the API's filter field) and label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -251,7 +256,7 @@ mod tests {
 
     #[test]
     fn unknown_values_are_ignored() {
-        let state = parse(&[("type", "techdocs"), ("limit", "7"), ("color", "red")]);
+        let state = parse(&[("type", "spreadsheets"), ("limit", "7"), ("color", "red")]);
         assert_eq!(state, SearchState::default());
     }
 

@@ -246,6 +246,28 @@ async fn the_search_page_highlights_filters_and_pages() {
         .unwrap()
         .starts_with("/catalog/default/component/"));
 
+    // The Documentation tab: docs pages, each opening the reader at its section.
+    ui.open("/search?term=partial%20refund&type=techdocs").await;
+    b.wait_for(RESULTS).await.unwrap();
+    let meta = b.texts(&format!("{RESULTS} .result-meta")).await.unwrap();
+    assert!(
+        !meta.is_empty()
+            && meta
+                .iter()
+                .all(|m| m.starts_with("Documentation of payment-service")),
+        "{meta:?}"
+    );
+    b.click(&format!("{RESULTS} h2 a")).await.unwrap();
+    b.wait_for_text("#gr-docs-content h1", "Refunds")
+        .await
+        .unwrap();
+    assert_eq!(
+        b.path().await.unwrap(),
+        "/docs/default/component/payment-service/refunds/"
+    );
+    let hash = b.execute("return location.hash", vec![]).await.unwrap();
+    assert_eq!(hash, "#partial-refunds");
+
     // The whole catalog, ten at a time: Next and Previous by cursor.
     ui.open("/search?limit=10").await;
     b.wait_for_text("p.summary", "showing 1–10").await.unwrap();

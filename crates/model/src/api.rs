@@ -12,6 +12,8 @@ pub mod search_query {
     pub const SEARCH_QUERY_PATH: &str = "/api/search/query";
     /// The document type of catalog entities (the only one today).
     pub const SOFTWARE_CATALOG_TYPE: &str = "software-catalog";
+    /// Backstage's document type of TechDocs pages.
+    pub const TECHDOCS_TYPE: &str = "techdocs";
     /// The server's page size when the request names none, and its maximum.
     pub const DEFAULT_SEARCH_PAGE_LIMIT: u32 = 25;
     pub const MAX_SEARCH_PAGE_LIMIT: u32 = 100;
@@ -79,7 +81,7 @@ pub mod search_query {
         pub rank: Option<u64>,
     }
 
-    /// A catalog document; fields a document type lacks read as empty.
+    /// A catalog document or a docs page; fields a document type lacks read as empty.
     #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
     #[serde(rename_all = "camelCase", default)]
     pub struct SearchResultDocument {
@@ -96,6 +98,8 @@ pub mod search_query {
         pub lifecycle: String,
         pub owner: String,
         pub tags: Vec<String>,
+        /// Docs pages (`techdocs`): the title of the documented entity.
+        pub entity_title: String,
     }
 
     /// The matched words of some fields, between `pre_tag` and `post_tag`.

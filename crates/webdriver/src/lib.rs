@@ -348,6 +348,21 @@ impl Browser {
 
     /// The visible text of every element matching `css`, in document order.
     pub async fn texts(&self, css: &str) -> anyhow::Result<Vec<String>> {
+        // A re-render between finding the elements and reading them leaves
+        // stale references; reading the whole list again sees the new one.
+        let mut attempt = 0;
+        loop {
+            match self.texts_once(css).await {
+                Err(e) if attempt < 5 && e.to_string().contains("stale element") => {
+                    attempt += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    async fn texts_once(&self, css: &str) -> anyhow::Result<Vec<String>> {
         let mut texts = Vec::new();
         for element in self.client.find_all(Locator::Css(css)).await? {
             texts.push(element.text().await?);

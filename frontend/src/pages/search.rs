@@ -399,8 +399,18 @@ fn ResultItem(result: SearchResult) -> impl IntoView {
     } else {
         doc.title.clone()
     };
-    let mut meta = vec![doc.kind.clone()];
-    if !doc.spec_type.is_empty() {
+    let docs_page = result.doc_type == greenroom_model::api::TECHDOCS_TYPE;
+    let mut meta = if docs_page {
+        let entity = if doc.entity_title.is_empty() {
+            &doc.name
+        } else {
+            &doc.entity_title
+        };
+        vec![format!("Documentation of {entity}")]
+    } else {
+        vec![doc.kind.clone()]
+    };
+    if !doc.spec_type.is_empty() && !docs_page {
         meta.push(doc.spec_type.clone());
     }
     if !doc.owner.is_empty() {
