@@ -885,13 +885,7 @@ async fn main_pages_pass_axe_in_light_and_dark_themes() {
         .unwrap();
     let mut failures = Vec::new();
     for theme in ["light", "dark"] {
-        ui.open("/").await;
-        b.execute(
-            &format!("localStorage.setItem('greenroom.theme', '{theme}')"),
-            vec![],
-        )
-        .await
-        .unwrap();
+        ui.use_theme(theme).await;
         for (path, ready, name) in PAGES {
             ui.open(path).await;
             b.wait_for(ready)

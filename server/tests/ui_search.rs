@@ -316,13 +316,7 @@ async fn search_passes_axe_in_light_and_dark_themes() {
     let b = &ui.browser;
     let mut failures = Vec::new();
     for theme in ["light", "dark"] {
-        ui.open("/").await;
-        b.execute(
-            &format!("localStorage.setItem('greenroom.theme', '{theme}')"),
-            vec![],
-        )
-        .await
-        .unwrap();
+        ui.use_theme(theme).await;
         ui.open("/search?term=pay&limit=10").await;
         b.wait_for(RESULTS).await.unwrap();
         b.wait_gone("[role=status].loading").await.unwrap();

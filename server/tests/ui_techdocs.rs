@@ -328,13 +328,7 @@ async fn techdocs_pass_axe_in_light_and_dark_themes() {
     let b = &ui.browser;
     let mut failures = Vec::new();
     for theme in ["light", "dark"] {
-        ui.open("/").await;
-        b.execute(
-            &format!("localStorage.setItem('greenroom.theme', '{theme}')"),
-            vec![],
-        )
-        .await
-        .unwrap();
+        ui.use_theme(theme).await;
         let pages: [(&str, &str); 3] = [
             ("/docs/default/component/launchpad/guide/", "Setup guide"),
             ("/catalog/default/component/launchpad?tab=docs", "Launchpad"),

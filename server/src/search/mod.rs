@@ -136,6 +136,23 @@ impl SearchService {
         }
     }
 
+    /// Replaces documents that do not follow the catalog's change sequence
+    /// (docs pages): the index keeps the position it has reached.
+    pub async fn replace_documents(
+        &self,
+        upserts: Vec<SearchDocument>,
+        deletes: Vec<String>,
+    ) -> Result<(), SearchError> {
+        let at = self.index.cursor().unwrap_or_default();
+        blocking(&self.index, move |i| i.apply(&upserts, &deletes, &at)).await
+    }
+
+    /// Whether any docs page is indexed (after a rebuild, none is).
+    pub async fn has_docs(&self) -> Result<bool, SearchError> {
+        let ids = blocking(&self.index, |i| i.ids()).await?;
+        Ok(ids.iter().any(|id| docs::is_docs_id(id)))
+    }
+
     async fn catch_up(
         &self,
         store: &dyn CatalogStore,
@@ -195,25 +212,6 @@ impl SearchService {
         *known = Some(current);
         *last_sequence = Some(sequence);
         Ok(())
-    }
-}
-
-impl SearchService {
-    /// Replaces documents that do not follow the catalog's change sequence
-    /// (docs pages): the index keeps the position it has reached.
-    pub async fn replace_documents(
-        &self,
-        upserts: Vec<SearchDocument>,
-        deletes: Vec<String>,
-    ) -> Result<(), SearchError> {
-        let at = self.index.cursor().unwrap_or_default();
-        blocking(&self.index, move |i| i.apply(&upserts, &deletes, &at)).await
-    }
-
-    /// Whether any docs page is indexed (after a rebuild, none is).
-    pub async fn has_docs(&self) -> Result<bool, SearchError> {
-        let ids = blocking(&self.index, |i| i.ids()).await?;
-        Ok(ids.iter().any(|id| docs::is_docs_id(id)))
     }
 }
 

@@ -110,6 +110,18 @@ impl Ui {
         self.browser.wait_for("main#main").await.unwrap();
     }
 
+    /// Makes `theme` (`light` or `dark`) the app's theme for the pages opened next.
+    pub async fn use_theme(&self, theme: &str) {
+        self.open("/").await;
+        self.browser
+            .execute(
+                &format!("localStorage.setItem('greenroom.theme', '{theme}')"),
+                vec![],
+            )
+            .await
+            .unwrap();
+    }
+
     pub async fn finish(self) {
         self.browser.close().await;
     }
