@@ -1,7 +1,10 @@
 //! A small typed client for the Backstage-compatible catalog API under `/api/catalog`.
 //!
 //! URL building and error decoding are plain functions (unit-tested on the host);
-//! only [`get_json`] touches the browser's `fetch`.
+//! only the request helpers ([`get`], [`post`], [`delete`] and [`send`], which
+//! [`get_json`] and [`post_json`] use) touch the browser's `fetch`. Every
+//! request carries [`REQUESTED_WITH`], and every 401 answer tells the app the
+//! session has ended (see `auth`).
 
 use greenroom_model::Entity;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
@@ -104,6 +107,14 @@ impl ApiError {
     pub fn is_not_found(&self) -> bool {
         matches!(self, ApiError::Status { status: 404, .. })
     }
+
+    /// The HTTP status of an answered request.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ApiError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for ApiError {
@@ -121,22 +132,65 @@ impl fmt::Display for ApiError {
     }
 }
 
-/// GETs `url` and decodes the JSON answer.
-pub async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, ApiError> {
-    let response = gloo_net::http::Request::get(url)
-        .header("Accept", "application/json")
+/// The header every request carries. The server refuses cookie-authenticated
+/// requests that change state without it: a page of another site can make
+/// the browser send the cookie, but cannot set this header.
+pub const REQUESTED_WITH: (&str, &str) = ("X-Requested-With", "XMLHttpRequest");
+
+/// A GET request to `url`, with the headers every request carries.
+pub fn get(url: &str) -> gloo_net::http::RequestBuilder {
+    gloo_net::http::Request::get(url).header(REQUESTED_WITH.0, REQUESTED_WITH.1)
+}
+
+/// A POST request to `url`, with the headers every request carries.
+pub fn post(url: &str) -> gloo_net::http::RequestBuilder {
+    gloo_net::http::Request::post(url).header(REQUESTED_WITH.0, REQUESTED_WITH.1)
+}
+
+/// A DELETE request to `url`, with the headers every request carries.
+pub fn delete(url: &str) -> gloo_net::http::RequestBuilder {
+    gloo_net::http::Request::delete(url).header(REQUESTED_WITH.0, REQUESTED_WITH.1)
+}
+
+/// Sends a request built by [`get`], [`post`] or [`delete`]. A 401 answer
+/// means the session has ended: the app then shows the sign-in page.
+pub async fn send(request: gloo_net::http::Request) -> Result<gloo_net::http::Response, ApiError> {
+    let response = request
         .send()
         .await
         .map_err(|e| ApiError::Network(e.to_string()))?;
+    if response.status() == 401 {
+        crate::auth::session_ended();
+    }
+    Ok(response)
+}
+
+/// Finishes a request without a body.
+pub fn build(request: gloo_net::http::RequestBuilder) -> Result<gloo_net::http::Request, ApiError> {
+    request.build().map_err(|e| ApiError::Decode(e.to_string()))
+}
+
+/// Sends `request` and expects a 2xx answer whose body does not matter (a
+/// 204, a 200 without content).
+pub async fn send_ok(request: gloo_net::http::Request) -> Result<(), ApiError> {
+    let response = send(request).await?;
+    if response.ok() {
+        Ok(())
+    } else {
+        let body = response.text().await.unwrap_or_default();
+        Err(ApiError::from_response(response.status(), &body))
+    }
+}
+
+/// GETs `url` and decodes the JSON answer.
+pub async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, ApiError> {
+    let response = send(build(get(url).header("Accept", "application/json"))?).await?;
     decode_response(response).await
 }
 
 /// GETs `url` and returns the body as text (a documentation page's HTML).
 pub async fn get_text(url: &str) -> Result<String, ApiError> {
-    let response = gloo_net::http::Request::get(url)
-        .send()
-        .await
-        .map_err(|e| ApiError::Network(e.to_string()))?;
+    let response = send(build(get(url))?).await?;
     if !response.ok() {
         let body = response.text().await.unwrap_or_default();
         return Err(ApiError::from_response(response.status(), &body));
@@ -152,14 +206,11 @@ pub async fn post_json<B: Serialize, T: DeserializeOwned>(
     url: &str,
     body: &B,
 ) -> Result<T, ApiError> {
-    let response = gloo_net::http::Request::post(url)
+    let request = post(url)
         .header("Accept", "application/json")
         .json(body)
-        .map_err(|e| ApiError::Decode(e.to_string()))?
-        .send()
-        .await
-        .map_err(|e| ApiError::Network(e.to_string()))?;
-    decode_response(response).await
+        .map_err(|e| ApiError::Decode(e.to_string()))?;
+    decode_response(send(request).await?).await
 }
 
 async fn decode_response<T: DeserializeOwned>(

@@ -153,3 +153,67 @@ pub fn highlighted(
         })
         .collect_view()
 }
+
+/// A modal dialog: the browser's `<dialog>`, which keeps the keyboard inside,
+/// closes on Escape and gives the focus back when it closes. Shown while
+/// `open` is true; closing it in any way sets `open` to false.
+#[component]
+pub fn Modal(
+    open: RwSignal<bool>,
+    #[prop(into)] id: String,
+    /// The id of the dialog's heading.
+    #[prop(into)]
+    labelled_by: String,
+    children: Children,
+) -> impl IntoView {
+    let dialog: NodeRef<leptos::html::Dialog> = NodeRef::new();
+    Effect::new(move |_| {
+        let show = open.get();
+        if let Some(element) = dialog.get() {
+            if show && !element.open() {
+                let _ = element.show_modal();
+            } else if !show && element.open() {
+                element.close();
+            }
+        }
+    });
+    view! {
+        <dialog
+            node_ref=dialog
+            id=id
+            class="modal"
+            aria-labelledby=labelled_by
+            on:close=move |_| open.set(false)
+        >
+            {children()}
+        </dialog>
+    }
+}
+
+/// Moves the keyboard focus to the element with `id` once it is on screen.
+pub fn focus_later(id: &'static str) {
+    request_animation_frame(move || {
+        use wasm_bindgen::JsCast;
+        if let Some(element) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.get_element_by_id(id))
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = element.focus();
+        }
+    });
+}
+
+/// The "Register an existing component" entry of a link list, shown once the
+/// server says the user may register locations (`catalog.location.create`).
+#[component]
+pub fn RegisterLink() -> impl IntoView {
+    use crate::permissions::{use_permission, CATALOG_LOCATION_CREATE};
+    use leptos_router::components::A;
+    let allowed = use_permission(CATALOG_LOCATION_CREATE, None);
+    view! {
+        <li class="register-link" hidden=move || allowed.get() != Some(true)>
+            <A href="/catalog-import">"Register an existing component"</A>
+        </li>
+    }
+}

@@ -1,8 +1,10 @@
-//! What the app keeps in the browser (`localStorage`): recently visited and
-//! starred entities, and who the user says they are until sign-in exists.
-//! The list rules are plain functions, unit-tested on the host; only
-//! [`load`] and [`save`] touch the browser.
+//! What the app keeps in the browser (`localStorage`): the theme, recently
+//! visited and starred entities, and who the user says they are on the home
+//! page. The list rules are plain functions, unit-tested on the host; only
+//! [`load`], [`save`] and the theme's `current`, `apply` and `store` touch the
+//! browser.
 
+use leptos::prelude::*;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 pub const RECENT_KEY: &str = "greenroom.recent";
@@ -12,6 +14,113 @@ pub const IDENTITY_KEY: &str = "greenroom.identity";
 pub const MAX_RECENT: usize = 10;
 /// Starred entities are a deliberate list; the cap only keeps storage bounded.
 pub const MAX_STARRED: usize = 200;
+
+/// Light or dark, as `data-theme` on the document element, which the style
+/// sheet follows. index.html sets it at load (stored choice, else the system
+/// setting); the top bar's switch and the Settings page change it and keep
+/// the choice in localStorage under the key index.html reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Theme {
+    Light,
+    Dark,
+}
+
+impl Theme {
+    const STORAGE_KEY: &'static str = "greenroom.theme";
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Theme::Light => "light",
+            Theme::Dark => "dark",
+        }
+    }
+
+    /// Its name on screen.
+    pub fn label(self) -> &'static str {
+        match self {
+            Theme::Light => "Light",
+            Theme::Dark => "Dark",
+        }
+    }
+
+    pub const ALL: [Theme; 2] = [Theme::Light, Theme::Dark];
+
+    pub fn parse(value: &str) -> Option<Theme> {
+        match value {
+            "light" => Some(Theme::Light),
+            "dark" => Some(Theme::Dark),
+            _ => None,
+        }
+    }
+
+    pub fn other(self) -> Theme {
+        match self {
+            Theme::Light => Theme::Dark,
+            Theme::Dark => Theme::Light,
+        }
+    }
+
+    /// The theme index.html put on the document before the first paint
+    /// (the stored choice, else the system's preference): one place decides.
+    fn current() -> Theme {
+        web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+            .and_then(|root| root.get_attribute("data-theme"))
+            .and_then(|v| Theme::parse(&v))
+            .unwrap_or(Theme::Light)
+    }
+
+    fn apply(self) {
+        if let Some(root) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+        {
+            let _ = root.set_attribute("data-theme", self.name());
+        }
+    }
+
+    fn store(self) {
+        if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+            let _ = storage.set_item(Self::STORAGE_KEY, self.name());
+        }
+    }
+}
+
+/// The app's theme, shared by the top bar's switch and the Settings page so
+/// both always show the same choice.
+#[derive(Debug, Clone, Copy)]
+pub struct ThemeChoice(RwSignal<Theme>);
+
+impl ThemeChoice {
+    /// Starts from the theme on the document and applies every change to it.
+    pub fn provide() -> Self {
+        let theme = RwSignal::new(Theme::current());
+        Effect::new(move |_| theme.get().apply());
+        let choice = ThemeChoice(theme);
+        provide_context(choice);
+        choice
+    }
+
+    pub fn get(self) -> Theme {
+        self.0.get()
+    }
+
+    pub fn get_untracked(self) -> Theme {
+        self.0.get_untracked()
+    }
+
+    /// Shows `theme` and remembers it for the next visit.
+    pub fn choose(self, theme: Theme) {
+        theme.store();
+        self.0.set(theme);
+    }
+}
+
+/// The shared theme (the app provides it once, above every page).
+pub fn use_theme() -> ThemeChoice {
+    use_context::<ThemeChoice>().unwrap_or_else(ThemeChoice::provide)
+}
 
 /// An entity as the lists remember it: enough to show a link without a request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,6 +192,15 @@ mod tests {
 
     fn names(list: &[SavedEntity]) -> Vec<&str> {
         list.iter().map(|e| e.title.as_str()).collect()
+    }
+
+    #[test]
+    fn themes_round_trip_through_their_names() {
+        for theme in [Theme::Light, Theme::Dark] {
+            assert_eq!(Theme::parse(theme.name()), Some(theme));
+            assert_eq!(theme.other().other(), theme);
+        }
+        assert_eq!(Theme::parse("sepia"), None);
     }
 
     #[test]

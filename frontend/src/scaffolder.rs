@@ -214,17 +214,14 @@ pub async fn retry_task(id: String) -> Result<String, ApiError> {
 
 /// POSTs `body` (JSON, or nothing for `null`) and answers the status and text.
 async fn post<B: serde::Serialize>(url: &str, body: &B) -> Result<(u16, String), ApiError> {
-    let request = gloo_net::http::Request::post(url).header("Accept", "application/json");
+    let request = crate::api::post(url).header("Accept", "application/json");
     let request = if serde_json::to_value(body).is_ok_and(|v| v.is_null()) {
         request.build()
     } else {
         request.json(body)
     }
     .map_err(|e| ApiError::Decode(e.to_string()))?;
-    let response = request
-        .send()
-        .await
-        .map_err(|e| ApiError::Network(e.to_string()))?;
+    let response = crate::api::send(request).await?;
     let status = response.status();
     let text = response.text().await.unwrap_or_default();
     Ok((status, text))

@@ -1,12 +1,14 @@
 //! The frame around every page: a skip link, the top bar with the portal
-//! search box and the theme switch, and the sidebar navigation. Also the page
-//! title helper every page uses.
+//! search box, the theme switch and the user menu, and the sidebar
+//! navigation. Also the page title helper every page uses.
 
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_navigate, NavigateOptions};
 
 use crate::api::encode_component;
+use crate::auth::{initials, sign_out, use_auth, Session};
 use crate::components::highlighted;
+use crate::prefs::{use_theme, Theme};
 use crate::search_query::suggestions_request;
 
 /// The sidebar's destinations, in order. Pages of later work show a short
@@ -82,6 +84,7 @@ fn TopBar() -> impl IntoView {
             <A href="/" attr:class="brand">"Greenroom"</A>
             <SearchBox />
             <ThemeSwitch />
+            <UserMenu />
         </header>
     }
 }
@@ -302,77 +305,12 @@ fn SearchBox() -> impl IntoView {
     }
 }
 
-/// Light or dark, as `data-theme` on the document element, which the style
-/// sheet follows. index.html sets it at load (stored choice, else the system
-/// setting); the switch changes it and keeps the choice in localStorage under
-/// the key index.html reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Theme {
-    Light,
-    Dark,
-}
-
-impl Theme {
-    const STORAGE_KEY: &'static str = "greenroom.theme";
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Theme::Light => "light",
-            Theme::Dark => "dark",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Theme> {
-        match value {
-            "light" => Some(Theme::Light),
-            "dark" => Some(Theme::Dark),
-            _ => None,
-        }
-    }
-
-    pub fn other(self) -> Theme {
-        match self {
-            Theme::Light => Theme::Dark,
-            Theme::Dark => Theme::Light,
-        }
-    }
-
-    /// The theme index.html put on the document before the first paint
-    /// (the stored choice, else the system's preference): one place decides.
-    fn current() -> Theme {
-        web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.document_element())
-            .and_then(|root| root.get_attribute("data-theme"))
-            .and_then(|v| Theme::parse(&v))
-            .unwrap_or(Theme::Light)
-    }
-
-    fn apply(self) {
-        if let Some(root) = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.document_element())
-        {
-            let _ = root.set_attribute("data-theme", self.name());
-        }
-    }
-
-    fn store(self) {
-        if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
-            let _ = storage.set_item(Self::STORAGE_KEY, self.name());
-        }
-    }
-}
-
+/// Flips between the light and the dark theme (the Settings page offers the
+/// same choice; both share [`use_theme`]).
 #[component]
 fn ThemeSwitch() -> impl IntoView {
-    let theme = RwSignal::new(Theme::current());
-    Effect::new(move |_| theme.get().apply());
-    let toggle = move |_| {
-        let next = theme.get_untracked().other();
-        next.store();
-        theme.set(next);
-    };
+    let theme = use_theme();
+    let toggle = move |_| theme.choose(theme.get_untracked().other());
     view! {
         <button
             type="button"
@@ -382,6 +320,195 @@ fn ThemeSwitch() -> impl IntoView {
         >
             "Dark theme"
         </button>
+    }
+}
+
+/// The signed-in user (picture or initials, and name) with a menu: Settings
+/// and Sign out. A menu button as ARIA describes it: Enter, Space or Down
+/// open it on the first item, Up on the last; Up and Down move, Home and End
+/// jump, Escape closes it and gives the focus back to the button.
+#[component]
+fn UserMenu() -> impl IntoView {
+    let auth = use_auth();
+    move || {
+        auth.session().map(|session| {
+            view! { <UserMenuFor session=session can_sign_out=auth.sign_in_required() /> }
+        })
+    }
+}
+
+const USER_MENU_ITEMS: &str = "#user-menu-list [role=menuitem]";
+
+/// Focuses menu item `index` (wrapping; negative counts from the end).
+fn focus_menu_item(index: i32) {
+    use wasm_bindgen::JsCast;
+    let Some(items) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.query_selector_all(USER_MENU_ITEMS).ok())
+    else {
+        return;
+    };
+    let count = items.length() as i32;
+    if count == 0 {
+        return;
+    }
+    let item = items
+        .item(index.rem_euclid(count) as u32)
+        .and_then(|n| n.dyn_into::<web_sys::HtmlElement>().ok());
+    if let Some(item) = item {
+        let _ = item.focus();
+    }
+}
+
+/// The position of the focused menu item.
+fn focused_menu_item() -> Option<i32> {
+    let document = web_sys::window().and_then(|w| w.document())?;
+    let active = document.active_element()?;
+    let items = document.query_selector_all(USER_MENU_ITEMS).ok()?;
+    (0..items.length())
+        .find(|i| {
+            items
+                .item(*i)
+                .is_some_and(|n| n.is_same_node(Some(active.as_ref())))
+        })
+        .map(|i| i as i32)
+}
+
+#[component]
+fn UserMenuFor(session: Session, can_sign_out: bool) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let button: NodeRef<leptos::html::Button> = NodeRef::new();
+    let container: NodeRef<leptos::html::Div> = NodeRef::new();
+    let name = session.display_name();
+    let avatar = match session.picture() {
+        Some(src) => view! {
+            <img class="avatar" src=src alt="" width="28" height="28" referrerpolicy="no-referrer" />
+        }
+        .into_any(),
+        None => view! { <span class="avatar initials" aria-hidden="true">{initials(&name)}</span> }
+            .into_any(),
+    };
+    let open_at = move |index: i32| {
+        open.set(true);
+        request_animation_frame(move || focus_menu_item(index));
+    };
+    let close = move |refocus: bool| {
+        open.set(false);
+        if refocus {
+            if let Some(button) = button.get_untracked() {
+                let _ = button.focus();
+            }
+        }
+    };
+    let on_button_key = move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
+        "ArrowDown" | "Enter" | " " => {
+            ev.prevent_default();
+            open_at(0);
+        }
+        "ArrowUp" => {
+            ev.prevent_default();
+            open_at(-1);
+        }
+        "Escape" if open.get_untracked() => {
+            ev.prevent_default();
+            close(true);
+        }
+        _ => {}
+    };
+    let on_button_click = move |_| {
+        if open.get_untracked() {
+            open.set(false);
+        } else {
+            open_at(0);
+        }
+    };
+    let on_menu_key = move |ev: leptos::ev::KeyboardEvent| {
+        let current = focused_menu_item().unwrap_or(0);
+        match ev.key().as_str() {
+            "ArrowDown" => focus_menu_item(current + 1),
+            "ArrowUp" => focus_menu_item(current - 1),
+            "Home" => focus_menu_item(0),
+            "End" => focus_menu_item(-1),
+            "Escape" => close(true),
+            "Tab" => {
+                close(false);
+                return;
+            }
+            _ => return,
+        }
+        ev.prevent_default();
+    };
+    // The menu closes when the focus leaves it (a click elsewhere, Tab).
+    let on_focus_out = move |ev: leptos::ev::FocusEvent| {
+        use wasm_bindgen::JsCast;
+        let inside = ev
+            .related_target()
+            .and_then(|t| t.dyn_into::<web_sys::Node>().ok())
+            .zip(container.get_untracked())
+            .is_some_and(|(target, container)| container.contains(Some(&target)));
+        if !inside {
+            open.set(false);
+        }
+    };
+    let provider = session.provider.clone();
+    let on_sign_out = move |_| {
+        error.set(None);
+        let provider = provider.clone();
+        leptos::task::spawn_local(async move {
+            if let Err(e) = sign_out(provider).await {
+                error.set(Some(format!("Could not sign out: {e}")));
+            }
+        });
+    };
+    view! {
+        <div id="user-menu" class="user-menu" node_ref=container on:focusout=on_focus_out>
+            <button
+                type="button"
+                id="user-menu-button"
+                class="user-menu-button"
+                aria-haspopup="menu"
+                aria-controls="user-menu-list"
+                aria-expanded=move || open.get().to_string()
+                node_ref=button
+                on:click=on_button_click
+                on:keydown=on_button_key
+            >
+                {avatar}
+                <span class="user-name">{name.clone()}</span>
+                <span class="visually-hidden">" (account menu)"</span>
+            </button>
+            <ul
+                id="user-menu-list"
+                class="user-menu-list"
+                role="menu"
+                aria-labelledby="user-menu-button"
+                hidden=move || !open.get()
+                on:keydown=on_menu_key
+            >
+                <li role="none">
+                    <a
+                        id="user-menu-settings"
+                        role="menuitem"
+                        tabindex="-1"
+                        href="/settings"
+                        on:click=move |_| open.set(false)
+                    >
+                        "Settings"
+                    </a>
+                </li>
+                {can_sign_out.then(|| view! {
+                    <li role="none">
+                        <button id="sign-out" type="button" role="menuitem" tabindex="-1" on:click=on_sign_out>
+                            "Sign out"
+                        </button>
+                    </li>
+                })}
+            </ul>
+            <div class="user-menu-error" role="alert">
+                {move || error.get().map(|message| view! { <p>{message}</p> })}
+            </div>
+        </div>
     }
 }
 
@@ -413,15 +540,6 @@ mod tests {
         assert_eq!(next_active("ArrowUp", Some(7), 3), Some(Some(2)));
         assert_eq!(next_active("ArrowDown", None, 0), None);
         assert_eq!(next_active("Enter", Some(1), 3), None);
-    }
-
-    #[test]
-    fn themes_round_trip_through_their_names() {
-        for theme in [Theme::Light, Theme::Dark] {
-            assert_eq!(Theme::parse(theme.name()), Some(theme));
-            assert_eq!(theme.other().other(), theme);
-        }
-        assert_eq!(Theme::parse("sepia"), None);
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod config;
 pub mod error;
 pub mod ops;
 pub mod permissions;
+pub mod routes;
 pub mod scaffolder;
 pub mod scm;
 pub mod search;
@@ -32,7 +33,6 @@ use crate::catalog::processing::{
 use crate::catalog::readers::CompositeReader;
 use crate::config::{Config, DatabaseTarget, SqliteLocation};
 use crate::ops::HealthChecks;
-use crate::permissions::AllowAllPolicy;
 use crate::state::AppState;
 
 /// Opens the configured database (running migrations) and builds the state
@@ -56,6 +56,12 @@ pub async fn connect(config: Config) -> anyhow::Result<AppState> {
         ),
     };
     let store: Arc<dyn CatalogStore> = sql.clone();
+    let auth = Arc::new(
+        auth::service::AuthService::from_config(&config, sql.clone(), store.clone())
+            .map_err(|e| anyhow::anyhow!("invalid auth configuration: {e}"))?,
+    );
+    let policy = permissions::policy::from_config(&config)
+        .map_err(|e| anyhow::anyhow!("invalid permission configuration: {e}"))?;
     let reader = Arc::new(CompositeReader::from_config(&config));
     let pipeline = Pipeline::try_new(&config, reader)
         .map_err(|e| anyhow::anyhow!("invalid catalog configuration: {e}"))?;
@@ -88,7 +94,8 @@ pub async fn connect(config: Config) -> anyhow::Result<AppState> {
         config,
         store,
         pipeline,
-        policy: Arc::new(AllowAllPolicy),
+        policy,
+        auth,
         scaffolder: Some(Arc::new(scaffolder)),
         search: Some(search),
         techdocs: Some(Arc::new(techdocs)),
@@ -147,24 +154,44 @@ pub fn app(state: AppState, dist_dir: PathBuf) -> Router {
     let compression = CompressionLayer::new()
         .gzip(true)
         .quality(CompressionLevel::Fastest);
-    Router::new()
-        .nest(
-            "/api/catalog",
-            catalog::api::router().layer(compression.clone()),
-        )
-        .nest(
-            "/api/scaffolder",
-            scaffolder::api::router().layer(compression.clone()),
-        )
-        .nest(
-            "/api/search",
-            search::api::router().layer(compression.clone()),
-        )
-        .nest("/api/techdocs", techdocs::api::router().layer(compression))
+    let mut router = Router::new();
+    for (prefix, plugin, _) in api_routers() {
+        router = router.nest(prefix, plugin.layer(compression.clone()));
+    }
+    router
         .merge(ops::router(checks))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::middleware::authenticate,
+        ))
         .with_state(state)
         .layer(axum::middleware::from_fn(ops::track_http_metrics))
         .fallback_service(spa::spa_service(dist_dir))
+}
+
+/// Every API plugin: its mount point, router and route table.
+fn api_routers() -> Vec<(&'static str, Router<AppState>, Vec<routes::RouteInfo>)> {
+    let plugins = [
+        ("/api/catalog", catalog::api::router()),
+        ("/api/scaffolder", scaffolder::api::router()),
+        ("/api/search", search::api::router()),
+        ("/api/techdocs", techdocs::api::router()),
+        ("/api/auth", auth::api::router()),
+        ("/api/permission", permissions::api::router()),
+        ("/api/audit", permissions::api::audit_router()),
+    ];
+    plugins
+        .into_iter()
+        .map(|(prefix, (router, table))| (prefix, router, table))
+        .collect()
+}
+
+/// Every API route and who may call it (the permission matrix test walks it).
+pub fn route_table() -> Vec<routes::RouteInfo> {
+    api_routers()
+        .into_iter()
+        .flat_map(|(_, _, table)| table)
+        .collect()
 }
 
 /// Where the built single-page app lives (`GREENROOM_DIST_DIR`, default `dist`).
@@ -197,6 +224,13 @@ pub async fn run(
         &state.config,
         shutdown.clone(),
     );
+    let providers = catalog::providers::from_config(&state.config)
+        .map_err(|e| anyhow::anyhow!("invalid catalog.providers: {e}"))?;
+    let providers = tokio::spawn(catalog::providers::run_all(
+        providers,
+        state.store.clone(),
+        shutdown.clone(),
+    ));
     let gauges = tokio::spawn(update_entity_gauges(state.store.clone(), shutdown.clone()));
     let tasks = state.scaffolder.as_ref().map(|s| s.spawn(shutdown.clone()));
     let search = state
@@ -211,12 +245,16 @@ pub async fn run(
     tracing::info!(%addr, base_url = %state.config.base_url(), "greenroom listening");
     let router = app(state, dist);
     let stop = shutdown.clone();
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async move { stop.cancelled().await })
-        .await?;
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move { stop.cancelled().await })
+    .await?;
     shutdown.cancel();
     let _ = engine.await;
     let _ = gauges.await;
+    let _ = providers.await;
     for task in [tasks, search, docs].into_iter().flatten() {
         let _ = task.await;
     }

@@ -47,7 +47,10 @@ fn tune_allocators(long_running: bool) {
 
 fn main() -> std::process::ExitCode {
     let command = std::env::args().nth(1);
-    let batch = matches!(command.as_deref(), Some("docs" | "catalog" | "template"));
+    let batch = matches!(
+        command.as_deref(),
+        Some("docs" | "catalog" | "template" | "policy")
+    );
     tune_allocators(!batch);
     greenroom::cli::main()
 }

@@ -17,6 +17,8 @@ pub struct AppState {
     /// synchronous endpoints (dry-run locations, validate-entity, analyze-location).
     pub pipeline: Arc<Pipeline>,
     pub policy: Arc<dyn PermissionPolicy>,
+    /// Sign-in providers, sessions, tokens and the audit log.
+    pub auth: Arc<crate::auth::service::AuthService>,
     /// Task storage, actions and workers of the scaffolder.
     pub scaffolder: Option<Arc<Scaffolder>>,
     /// The search index and its follower of catalog changes.

@@ -12,7 +12,7 @@ use greenroom::auth::Caller;
 use greenroom::catalog::processing::{run_until_idle, Pipeline};
 use greenroom::catalog::readers::{ReadError, UrlReader};
 use greenroom::config::{CatalogRule, Config, RuleAllow};
-use greenroom::permissions::{AllowAllPolicy, Decision, Permission, PermissionPolicy};
+use greenroom::permissions::{AllowAllPolicy, Decision, Evaluation, Permission, PermissionPolicy};
 use greenroom::state::AppState;
 use greenroom_store::SqlStore;
 use http_body_util::BodyExt;
@@ -96,11 +96,14 @@ impl UrlReader for MemoryReader {
 struct DenyPolicy(Vec<&'static str>);
 
 impl PermissionPolicy for DenyPolicy {
-    fn decide(&self, _caller: &Caller, permission: &Permission) -> Decision {
-        if self.0.contains(&permission.name) {
-            Decision::Deny
-        } else {
-            Decision::Allow
+    fn evaluate(&self, _caller: &Caller, permission: &Permission) -> Evaluation {
+        Evaluation {
+            decision: if self.0.contains(&permission.name) {
+                Decision::Deny
+            } else {
+                Decision::Allow
+            },
+            rule: None,
         }
     }
 }
@@ -130,17 +133,28 @@ async fn build(config: Config, policy: Arc<dyn PermissionPolicy>) -> TestApp {
         CATALOG_YAML.to_string(),
     )]));
     let pipeline = Arc::new(Pipeline::new(&config, Arc::new(reader)));
+    // No sign-in configured: every caller is the guest.
+    let auth = Arc::new(
+        greenroom::auth::service::AuthService::from_config(&config, store.clone(), store.clone())
+            .expect("auth"),
+    );
     let state = AppState {
         config: Arc::new(config),
         store: store.clone(),
         pipeline: pipeline.clone(),
         policy,
+        auth,
         scaffolder: None,
         search: None,
         techdocs: None,
     };
+    let (catalog, _) = greenroom::catalog::api::router();
     let app = Router::new()
-        .nest("/api/catalog", greenroom::catalog::api::router())
+        .nest("/api/catalog", catalog)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            greenroom::auth::middleware::authenticate,
+        ))
         .with_state(state);
     TestApp {
         app,

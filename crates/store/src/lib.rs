@@ -3,6 +3,7 @@
 //! the dialects agree (`$N` placeholders work on both), and each dialect has its
 //! own migration folder.
 
+mod auth;
 mod connect;
 mod query;
 mod sql;
@@ -11,6 +12,7 @@ mod tasks;
 pub mod testing;
 mod types;
 
+pub use auth::*;
 pub use store::{SqlStore, LOCATION_STORE_PROVIDER};
 pub use tasks::*;
 pub use types::*;

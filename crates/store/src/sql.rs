@@ -37,6 +37,8 @@ impl Dialect {
 pub enum Arg {
     Text(Option<String>),
     Int(i64),
+    /// A nullable integer (NULL binds as an integer, which PostgreSQL needs).
+    OptInt(Option<i64>),
     Texts(Vec<Option<String>>),
     Ints(Vec<i64>),
 }
@@ -64,6 +66,11 @@ impl From<Option<String>> for Arg {
 impl From<Option<&str>> for Arg {
     fn from(s: Option<&str>) -> Self {
         Arg::Text(s.map(str::to_string))
+    }
+}
+impl From<Option<i64>> for Arg {
+    fn from(v: Option<i64>) -> Self {
+        Arg::OptInt(v)
     }
 }
 impl From<i64> for Arg {
@@ -122,6 +129,7 @@ macro_rules! bind_all {
             q = match a {
                 Arg::Text(t) => q.bind(t),
                 Arg::Int(v) => q.bind(v),
+                Arg::OptInt(v) => q.bind(v),
                 Arg::Texts(v) => $array(q, v),
                 Arg::Ints(v) => $array(q, v),
             };

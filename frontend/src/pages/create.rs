@@ -4,7 +4,7 @@
 //! card's "Choose" link opens the template's form.
 
 use crate::catalog_query::with_params;
-use crate::components::load_view;
+use crate::components::{load_view, RegisterLink};
 use crate::entity::{entity_str, namespace_of, tags, EntityLink};
 use crate::scaffolder::{fetch_templates, template_form_path};
 use crate::shell::page_title;
@@ -173,7 +173,7 @@ pub fn CreatePage() -> impl IntoView {
             <ul class="create-links">
                 <li><A href="/create/tasks">"Task list"</A></li>
                 <li><A href="/create/actions">"Installed actions"</A></li>
-                <li><A href="/catalog-import">"Register an existing component"</A></li>
+                <RegisterLink />
             </ul>
             <form class="template-search" role="search" aria-label="Templates" on:submit=|ev| ev.prevent_default()>
                 <label for="template-search">"Search templates"</label>

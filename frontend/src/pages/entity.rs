@@ -2,16 +2,18 @@
 //! the tab in the address): Overview, Relations (graph), Dependencies and APIs,
 //! Children (Systems, Domains, Groups, Users), Definition (APIs), Docs
 //! (entities with TechDocs; `&page=` names the page) and Raw.
-//! Processing errors (`status.items`) show above every tab.
+//! Processing errors (`status.items`) show above every tab. Beside the title:
+//! Star, and for those allowed to, Refresh and Unregister.
 
-use crate::api;
-use crate::components::load_view;
+use crate::api::{self, ApiError, CATALOG_API};
+use crate::components::{load_view, ErrorBox, Modal};
 use crate::entity::{decode_param, humanize_ref, namespace_of, status_problems};
 use crate::pages::api_definition::ApiDefinition;
 use crate::pages::docs_reader::DocsTab;
 use crate::pages::entity_graph::RelationsGraph;
 use crate::pages::entity_lists::{ChildrenTab, DependenciesTab};
 use crate::pages::entity_overview::Overview;
+use crate::permissions::{use_permission, CATALOG_ENTITY_DELETE, CATALOG_ENTITY_REFRESH};
 use crate::prefs::{self, SavedEntity};
 use crate::shell::page_title;
 use greenroom_model::{Entity, EntityRef};
@@ -150,6 +152,7 @@ fn EntityView(entity: Entity, tab: Memo<Tab>) -> impl IntoView {
         });
     }
     let saved_href = saved.href.clone();
+    let uid = crate::entity::entity_str(&entity, "metadata", "uid").map(str::to_string);
     let problems = status_problems(&entity);
     let subtitle = format!("{} · {}", kind, humanize_ref(&entity_ref));
     let documented = crate::techdocs::has_docs(&entity);
@@ -192,8 +195,9 @@ fn EntityView(entity: Entity, tab: Memo<Tab>) -> impl IntoView {
     view! {
         <header class="entity-header">
             <div class="title-row">
-                <h1>{title}</h1>
+                <h1>{title.clone()}</h1>
                 <StarButton saved=saved />
+                <EntityActions entity_ref=entity_ref.canonical() uid=uid title=title />
             </div>
             <p class="muted">{subtitle}</p>
         </header>
@@ -319,6 +323,121 @@ fn StarButton(saved: SavedEntity) -> impl IntoView {
             <span aria-hidden="true">{move || if starred.get() { "★ " } else { "☆ " }}</span>
             {move || if starred.get() { "Starred" } else { "Star" }}
         </button>
+    }
+}
+
+/// Refresh (asks the catalog to process the entity again soon) and
+/// Unregister (removes it, after a confirmation), each shown only to those
+/// allowed to, and disabled until the permission answer is in.
+#[component]
+fn EntityActions(entity_ref: String, uid: Option<String>, title: String) -> impl IntoView {
+    let can_refresh = use_permission(CATALOG_ENTITY_REFRESH, Some(entity_ref.clone()));
+    let can_delete = use_permission(CATALOG_ENTITY_DELETE, Some(entity_ref.clone()));
+    let refreshing = RwSignal::new(false);
+    let refreshed = RwSignal::new(None::<Result<(), ApiError>>);
+    let confirm = RwSignal::new(false);
+    let deleting = RwSignal::new(false);
+    let delete_error = RwSignal::new(None::<ApiError>);
+    // Set once the entity is gone: the page then goes back to the catalog.
+    let gone = RwSignal::new(false);
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if gone.get() {
+            navigate("/catalog", Default::default());
+        }
+    });
+    let has_uid = uid.is_some();
+
+    let on_refresh = move |_| {
+        if refreshing.get_untracked() {
+            return;
+        }
+        refreshing.set(true);
+        refreshed.set(None);
+        let body = serde_json::json!({ "entityRef": entity_ref.clone() });
+        leptos::task::spawn_local(async move {
+            let outcome = match api::post(&format!("{CATALOG_API}/refresh")).json(&body) {
+                Ok(request) => api::send_ok(request).await,
+                Err(e) => Err(ApiError::Decode(e.to_string())),
+            };
+            refreshing.set(false);
+            refreshed.set(Some(outcome));
+        });
+    };
+    let on_unregister = move |_| {
+        let Some(uid) = uid.clone() else {
+            return;
+        };
+        deleting.set(true);
+        delete_error.set(None);
+        leptos::task::spawn_local(async move {
+            let url = format!(
+                "{CATALOG_API}/entities/by-uid/{}",
+                api::encode_component(&uid)
+            );
+            let outcome = match api::build(api::delete(&url)) {
+                Ok(request) => api::send_ok(request).await,
+                Err(e) => Err(e),
+            };
+            deleting.set(false);
+            match outcome {
+                Ok(()) => {
+                    confirm.set(false);
+                    gone.set(true);
+                }
+                Err(e) => delete_error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <div class="entity-actions">
+            <button
+                type="button"
+                id="entity-refresh"
+                class="entity-refresh"
+                hidden=move || can_refresh.get() == Some(false)
+                disabled=move || can_refresh.get().is_none() || refreshing.get()
+                on:click=on_refresh
+            >
+                {move || if refreshing.get() { "Refreshing…" } else { "Refresh" }}
+            </button>
+            <button
+                type="button"
+                id="entity-unregister"
+                class="entity-unregister"
+                hidden=move || can_delete.get() == Some(false) || !has_uid
+                disabled=move || can_delete.get().is_none()
+                on:click=move |_| confirm.set(true)
+            >
+                "Unregister"
+            </button>
+        </div>
+        <div class="entity-action-status" role="status">
+            {move || match refreshed.get() {
+                Some(Ok(())) => view! { <p>"Refresh scheduled: the catalog processes this entity again shortly. Reload the page to see the result."</p> }.into_any(),
+                Some(Err(error)) => view! { <ErrorBox error=error /> }.into_any(),
+                None => ().into_any(),
+            }}
+        </div>
+        <Modal open=confirm id="unregister-dialog" labelled_by="unregister-heading">
+            <h2 id="unregister-heading">{format!("Unregister {title}?")}</h2>
+            <p>
+                "It is removed from the catalog now. If a registered location still lists it, it comes back when that location is next processed: remove it from its catalog file too."
+            </p>
+            <div role="alert">{move || delete_error.get().map(|e| view! { <ErrorBox error=e /> })}</div>
+            <div class="form-actions">
+                <button
+                    type="button"
+                    id="confirm-unregister"
+                    class="danger"
+                    disabled=move || deleting.get()
+                    on:click=on_unregister
+                >
+                    {move || if deleting.get() { "Unregistering…" } else { "Unregister" }}
+                </button>
+                <button type="button" on:click=move |_| confirm.set(false)>"Cancel"</button>
+            </div>
+        </Modal>
     }
 }
 

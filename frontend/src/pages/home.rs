@@ -5,7 +5,7 @@
 //! is kept in this browser only and decides nothing but what this page lists.
 
 use crate::api::{self, encode_component, ApiError, EntitiesPage, CATALOG_API};
-use crate::components::{load_view, SummaryTable};
+use crate::components::{load_view, RegisterLink, SummaryTable};
 use crate::entity::{humanize_ref, relation_targets};
 use crate::prefs::{self, SavedEntity};
 use crate::shell::page_title;
@@ -83,7 +83,7 @@ fn QuickLinks() -> impl IntoView {
             <ul class="link-list">
                 <li><A href="/catalog">"Software catalog"</A></li>
                 <li><A href="/api-docs">"APIs"</A></li>
-                <li><A href="/catalog-import">"Register an existing component"</A></li>
+                <RegisterLink />
                 <li><A href="/catalog-import/validate">"Validate catalog-info.yaml"</A></li>
                 <li><a href="/api/catalog/openapi.json">"Catalog REST API (OpenAPI)"</a></li>
             </ul>

@@ -5,12 +5,15 @@
 //! add, and registers it (`POST /locations`) only when the user confirms.
 //! After registering it follows the new entities until the catalog has
 //! processed them. Every failure is shown in the step where it happened.
+//! Registering needs the `catalog.location.create` permission: the Register
+//! button waits for the answer, and a user without it is told so up front.
 
 use std::time::Duration;
 
 use crate::api::{self, post_json, ApiError, CATALOG_API};
 use crate::components::ErrorBox;
 use crate::entity::{entity_path, humanize_ref};
+use crate::permissions::{use_permission, CATALOG_LOCATION_CREATE};
 use crate::shell::page_title;
 use greenroom_model::{Entity, EntityRef};
 use leptos::prelude::*;
@@ -168,7 +171,9 @@ pub fn ImportPage() -> impl IntoView {
     page_title(|| "Register an existing component".to_string());
     let url = RwSignal::new(String::new());
     let step = RwSignal::new(Step::Idle);
-    let busy = move || matches!(step.get(), Step::Working(_));
+    let can_register = use_permission(CATALOG_LOCATION_CREATE, None);
+    let denied = move || can_register.get() == Some(false);
+    let busy = move || matches!(step.get(), Step::Working(_)) || denied();
 
     let on_analyze = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -192,6 +197,11 @@ pub fn ImportPage() -> impl IntoView {
                 " in a repository. You will see what it adds before anything is registered. To check a file before it is even committed, use the "
                 <A href="/catalog-import/validate">"validator"</A> "."
             </p>
+            {move || denied().then(|| view! {
+                <p class="warning" id="import-not-allowed" role="status">
+                    "You do not have permission to register components. Ask the people who run this portal, or use the validator to check a file."
+                </p>
+            })}
             <form class="import-form" on:submit=on_analyze>
                 <label for="import-url">"Repository or catalog-info.yaml URL"</label>
                 <div class="input-row">
@@ -211,14 +221,14 @@ pub fn ImportPage() -> impl IntoView {
                     "A repository URL is searched for catalog-info.yaml at its root."
                 </p>
             </form>
-            <div class="import-result" aria-live="polite">{move || step_view(step)}</div>
+            <div class="import-result" aria-live="polite">{move || step_view(step, can_register)}</div>
         </section>
     }
 }
 
 /// What the current step shows. A plain function, not a component: it runs
 /// inside the caller's reactive closure, so a new step redraws it.
-fn step_view(step: RwSignal<Step>) -> AnyView {
+fn step_view(step: RwSignal<Step>, can_register: Signal<Option<bool>>) -> AnyView {
     match step.get() {
         Step::Idle => ().into_any(),
         Step::Working(what) => view! { <p class="loading" role="status">{what}</p> }.into_any(),
@@ -237,7 +247,7 @@ fn step_view(step: RwSignal<Step>) -> AnyView {
             </section>
         }
         .into_any(),
-        Step::Review { target, exists, entities } => view! { <Review step=step target=target exists=exists entities=entities /> }.into_any(),
+        Step::Review { target, exists, entities } => view! { <Review step=step target=target exists=exists entities=entities can_register=can_register /> }.into_any(),
         Step::Registered { target, entities, polls } => {
             view! { <Registered step=step target=target entities=entities polls=polls /> }.into_any()
         }
@@ -250,6 +260,7 @@ fn Review(
     target: String,
     exists: bool,
     entities: Vec<Entity>,
+    can_register: Signal<Option<bool>>,
 ) -> impl IntoView {
     let refs: Vec<EntityRef> = entities.iter().filter_map(EntityRef::of_entity).collect();
     let count = entities.len();
@@ -295,7 +306,14 @@ fn Review(
                 </table>
             </div>
             <div class="actions">
-                <button type="button" class="primary" on:click=on_register disabled=exists>"Register"</button>
+                <button
+                    type="button"
+                    class="primary"
+                    on:click=on_register
+                    disabled=move || exists || can_register.get() != Some(true)
+                >
+                    "Register"
+                </button>
                 <button type="button" on:click=move |_| step.set(Step::Idle)>"Cancel"</button>
             </div>
         </section>

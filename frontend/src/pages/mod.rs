@@ -3,6 +3,7 @@
 pub mod actions;
 pub mod api_definition;
 pub mod apis;
+pub mod audit;
 pub mod catalog;
 pub mod create;
 pub mod docs_explorer;
@@ -15,8 +16,9 @@ pub mod form_fields;
 pub mod home;
 pub mod import;
 pub mod not_found;
-pub mod pending;
 pub mod search;
+pub mod settings;
+pub mod sign_in;
 pub mod task;
 pub mod tasks;
 pub mod template_form;

@@ -4,6 +4,8 @@
 //! server rejects send the user back to the page of the first one, with each
 //! message beside its field and all of them in a summary at the top.
 //! `?formData=<JSON>` fills the form (the task page's "Start over").
+//! Create waits for the `scaffolder.task.create` permission answer and stays
+//! disabled, with a note, for users without it.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -11,6 +13,7 @@ use crate::api::ApiError;
 use crate::components::{load_view, ErrorBox};
 use crate::entity::decode_param;
 use crate::pages::form_fields::FieldView;
+use crate::permissions::{use_permission, SCAFFOLDER_TASK_CREATE};
 use crate::scaffolder::{
     create_task, fetch_parameter_schema, task_path, template_ref, CreateError,
 };
@@ -183,6 +186,8 @@ fn Wizard(
     let failure = RwSignal::new(None::<ApiError>);
     let step = RwSignal::new(0usize);
     let submitting = RwSignal::new(false);
+    // Asked now, so the answer is in by the review step.
+    let can_create = use_permission(SCAFFOLDER_TASK_CREATE, None);
     Effect::new(move |previous: Option<usize>| {
         let current = step.get();
         focus_step(previous.is_some_and(|p| p != current));
@@ -369,6 +374,7 @@ fn Wizard(
                 labels,
                 go_to,
                 submitting,
+                can_create,
                 failure,
                 on_create.clone(),
             )
@@ -434,6 +440,7 @@ fn review(
     labels: StoredValue<ButtonLabels>,
     go_to: impl Fn(usize) + Copy + Send + Sync + 'static,
     submitting: RwSignal<bool>,
+    can_create: Signal<Option<bool>>,
     failure: RwSignal<Option<ApiError>>,
     on_create: impl Fn(leptos::ev::MouseEvent) + 'static,
 ) -> impl IntoView {
@@ -498,11 +505,21 @@ fn review(
             <p>"Check the values below, then create."</p>
             {table}
             {move || failure.get().map(|error| view! { <ErrorBox error=error /> })}
+            {move || (can_create.get() == Some(false)).then(|| view! {
+                <p class="warning" id="create-not-allowed" role="status">
+                    "You do not have permission to run templates. Ask the people who run this portal."
+                </p>
+            })}
             <div class="form-actions">
                 {(page_count > 0).then(|| {
                     view! { <button type="button" on:click=move |_| go_to(page_count - 1)>{labels.with_value(|l| l.back.clone())}</button> }
                 })}
-                <button type="button" class="primary create" disabled=move || submitting.get() on:click=on_create>
+                <button
+                    type="button"
+                    class="primary create"
+                    disabled=move || submitting.get() || can_create.get() != Some(true)
+                    on:click=on_create
+                >
                     {move || if submitting.get() { "Creating…".to_string() } else { create_label.clone() }}
                 </button>
             </div>

@@ -2,4 +2,5 @@
 
 pub mod api;
 pub mod processing;
+pub mod providers;
 pub mod readers;

@@ -1,9 +1,10 @@
 //! The `greenroom` command line: `serve` (the default), `catalog validate`,
-//! `template validate|dry-run` and `docs build|serve`.
+//! `template validate|dry-run`, `docs build|serve` and `policy test`.
 //! `main.rs` only calls [`main`].
 
 mod against;
 mod docs;
+mod policy;
 mod spans;
 mod template;
 mod validate;
@@ -29,7 +30,8 @@ use clap::{Args, Parser, Subcommand};
                   greenroom template validate templates/rust-service\n  \
                   greenroom template dry-run templates/rust-service --values values.yaml --gitops deploy/gitops\n  \
                   greenroom docs build . --output site\n  \
-                  greenroom docs serve .\n\n\
+                  greenroom docs serve .\n  \
+                  greenroom policy test permission-policy.test.yaml\n\n\
                   Environment:\n  \
                   RUST_LOG              log filter, e.g. `info` (default) or `greenroom=debug,info`\n  \
                   GREENROOM_LOG_FORMAT  `json` for one JSON object per log line\n  \
@@ -55,6 +57,16 @@ enum Command {
     /// Build and preview TechDocs sites (mkdocs projects) without Python.
     #[command(subcommand)]
     Docs(DocsCommand),
+    /// Work with permission policies.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum PolicyCommand {
+    /// Run a permission policy's test cases (users, permissions, resources,
+    /// expected decisions). Exits with status 1 when a case fails.
+    Test(policy::PolicyTestArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -104,6 +116,7 @@ pub fn main() -> ExitCode {
         Some(Command::Template(TemplateCommand::DryRun(args))) => template::dry_run_command(args),
         Some(Command::Docs(DocsCommand::Build(args))) => docs::build(args),
         Some(Command::Docs(DocsCommand::Serve(args))) => docs::serve(args),
+        Some(Command::Policy(PolicyCommand::Test(args))) => policy::test(args),
     }
 }
 

@@ -7,7 +7,6 @@ use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::{middleware, Json, Router};
 use greenroom_model::scaffolder::{
     parameter_schema, template_steps, CreateTaskRequest, Task, TaskEvent, TaskList, TaskSpec,
@@ -24,9 +23,11 @@ use crate::auth::Caller;
 use crate::catalog::api::extract::{QueryParams, StrictJson};
 use crate::error::{error_body_layer, not_found_fallback, ApiError, BODY_LIMIT_BYTES};
 use crate::permissions::{
-    authorize, SCAFFOLDER_ACTION_READ, SCAFFOLDER_TASK_CANCEL, SCAFFOLDER_TASK_CREATE,
-    SCAFFOLDER_TASK_READ, SCAFFOLDER_TEMPLATE_DRY_RUN, SCAFFOLDER_TEMPLATE_PARAMETER_READ,
+    authorize, authorize_task, refusal, Decision, SCAFFOLDER_ACTION_READ, SCAFFOLDER_TASK_CANCEL,
+    SCAFFOLDER_TASK_CREATE, SCAFFOLDER_TASK_READ, SCAFFOLDER_TEMPLATE_DRY_RUN,
+    SCAFFOLDER_TEMPLATE_PARAMETER_READ,
 };
+use crate::routes::{Access, ApiRouter, RouteInfo};
 use crate::state::AppState;
 
 /// How long `GET /v2/tasks/:id/events` waits for new events.
@@ -34,24 +35,60 @@ const LONG_POLL: Duration = Duration::from_secs(30);
 /// How often streams look for new events (other replicas write them too).
 const POLL_EVERY: Duration = Duration::from_millis(200);
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
+pub fn router() -> (Router<AppState>, Vec<RouteInfo>) {
+    use crate::permissions::*;
+    let task_read = Access::Permission(&SCAFFOLDER_TASK_READ);
+    let task_create = Access::Permission(&SCAFFOLDER_TASK_CREATE);
+    let (router, table) = ApiRouter::new("/api/scaffolder")
+        .get(
             "/v2/templates/{namespace}/{kind}/{name}/parameter-schema",
-            get(parameter_schema_route),
+            parameter_schema_route,
+            Access::Permission(&SCAFFOLDER_TEMPLATE_PARAMETER_READ),
         )
-        .route("/v2/actions", get(list_actions))
-        .route("/v2/tasks", post(create_task).get(list_tasks))
-        .route("/v2/tasks/{id}", get(get_task))
-        .route("/v2/tasks/{id}/cancel", post(cancel_task))
-        .route("/v2/tasks/{id}/retry", post(retry_task))
-        .route("/v2/tasks/{id}/eventstream", get(event_stream))
-        .route("/v2/tasks/{id}/events", get(events))
-        .route("/v2/dry-run", post(dry_run_route))
+        .get(
+            "/v2/actions",
+            list_actions,
+            Access::Permission(&SCAFFOLDER_ACTION_READ),
+        )
+        .post("/v2/tasks", create_task, task_create)
+        .get("/v2/tasks", list_tasks, task_read)
+        .get("/v2/tasks/{id}", get_task, task_read)
+        .post(
+            "/v2/tasks/{id}/cancel",
+            cancel_task,
+            Access::Permission(&SCAFFOLDER_TASK_CANCEL),
+        )
+        .post("/v2/tasks/{id}/retry", retry_task, task_create)
+        .get("/v2/tasks/{id}/eventstream", event_stream, task_read)
+        .get("/v2/tasks/{id}/events", events, task_read)
+        .post(
+            "/v2/dry-run",
+            dry_run_route,
+            Access::Permission(&SCAFFOLDER_TEMPLATE_DRY_RUN),
+        )
+        .into_parts();
+    let router = router
         .fallback(not_found_fallback)
         .method_not_allowed_fallback(not_found_fallback)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
-        .layer(middleware::from_fn(error_body_layer))
+        .layer(middleware::from_fn(error_body_layer));
+    (router, table)
+}
+
+/// The users an IS_TASK_OWNER condition admits (None: a condition that is
+/// not a plain ownership rule, which a listing cannot express).
+fn owners_of(c: &crate::permissions::conditions::Criteria) -> Option<Vec<String>> {
+    use crate::permissions::conditions::Criteria;
+    match c {
+        Criteria::Rule(r) if r.rule == "IS_TASK_OWNER" => Some(
+            r.params["createdBy"]
+                .as_array()?
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect(),
+        ),
+        _ => None,
+    }
 }
 
 fn iso(ms: i64) -> String {
@@ -216,7 +253,7 @@ async fn list_tasks(
     caller: Caller,
     query: QueryParams,
 ) -> Result<Json<TaskList>, ApiError> {
-    authorize(&state, &caller, &SCAFFOLDER_TASK_READ)?;
+    // The route refused callers who may read no task; conditions apply below.
     let s = scaffolder(&state)?;
     let mut q = TaskQuery::default();
     for (key, value) in &query.0 {
@@ -264,6 +301,22 @@ async fn list_tasks(
             _ => {}
         }
     }
+    // A conditional read (IS_TASK_OWNER) narrows the listing to the tasks
+    // of the users it names.
+    if let Decision::Conditional(c) = state.policy.decide(&caller, &SCAFFOLDER_TASK_READ) {
+        let allowed = owners_of(&c).ok_or_else(|| refusal(&caller, &SCAFFOLDER_TASK_READ))?;
+        q.created_by = if q.created_by.is_empty() {
+            allowed
+        } else {
+            q.created_by
+                .into_iter()
+                .filter(|c| allowed.iter().any(|a| a.eq_ignore_ascii_case(c)))
+                .collect()
+        };
+        if q.created_by.is_empty() {
+            q.created_by.push(String::new());
+        }
+    }
     let (records, total) = s.tasks.list_tasks(&q).await?;
     Ok(Json(TaskList {
         tasks: records
@@ -274,11 +327,22 @@ async fn list_tasks(
     }))
 }
 
-async fn task_or_404(state: &AppState, id: &str) -> Result<TaskRecord, ApiError> {
+/// The task, when `caller` may read it: another user's task the policy hides
+/// from them does not exist for them.
+async fn task_or_404(state: &AppState, caller: &Caller, id: &str) -> Result<TaskRecord, ApiError> {
     scaffolder(state)?
         .tasks
         .get_task(id)
         .await?
+        .filter(|t| {
+            authorize_task(
+                state,
+                caller,
+                &SCAFFOLDER_TASK_READ,
+                t.created_by.as_deref(),
+            )
+            .is_ok()
+        })
         .ok_or_else(|| ApiError::not_found(format!("Task with id {id} does not exist")))
 }
 
@@ -287,8 +351,7 @@ async fn get_task(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Task>, ApiError> {
-    authorize(&state, &caller, &SCAFFOLDER_TASK_READ)?;
-    Ok(Json(task_body(task_or_404(&state, &id).await?)?))
+    Ok(Json(task_body(task_or_404(&state, &caller, &id).await?)?))
 }
 
 async fn cancel_task(
@@ -296,7 +359,13 @@ async fn cancel_task(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    authorize(&state, &caller, &SCAFFOLDER_TASK_CANCEL)?;
+    let task = task_or_404(&state, &caller, &id).await?;
+    authorize_task(
+        &state,
+        &caller,
+        &SCAFFOLDER_TASK_CANCEL,
+        task.created_by.as_deref(),
+    )?;
     let s = scaffolder(&state)?;
     let status = s.tasks.cancel_task(&id).await?;
     if status != TaskStatus::Cancelled && status != TaskStatus::Processing {
@@ -321,7 +390,7 @@ async fn retry_task(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    authorize(&state, &caller, &SCAFFOLDER_TASK_CREATE)?;
+    task_or_404(&state, &caller, &id).await?;
     let s = scaffolder(&state)?;
     // The body is optional: `{secrets?}`.
     let request: RetryRequest = if body.iter().all(u8::is_ascii_whitespace) {
@@ -360,8 +429,7 @@ async fn event_stream(
     Path(id): Path<String>,
     Query(q): Query<AfterQuery>,
 ) -> Result<Response, ApiError> {
-    authorize(&state, &caller, &SCAFFOLDER_TASK_READ)?;
-    task_or_404(&state, &id).await?;
+    task_or_404(&state, &caller, &id).await?;
     let after = parse_after(&q)?;
     let tasks = scaffolder(&state)?.tasks.clone();
     struct Cursor {
@@ -424,8 +492,7 @@ async fn events(
     Path(id): Path<String>,
     Query(q): Query<AfterQuery>,
 ) -> Result<Json<Vec<TaskEvent>>, ApiError> {
-    authorize(&state, &caller, &SCAFFOLDER_TASK_READ)?;
-    task_or_404(&state, &id).await?;
+    task_or_404(&state, &caller, &id).await?;
     let after = parse_after(&q)?;
     let tasks = scaffolder(&state)?.tasks.clone();
     let deadline = tokio::time::Instant::now() + LONG_POLL;

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use axum::extract::{RawQuery, State};
-use axum::routing::get;
 use axum::{Json, Router};
 use base64::Engine as _;
 use serde_json::{json, Value};
@@ -14,6 +13,7 @@ use super::docs::TECHDOCS_TYPE;
 use super::engine::FILTER_FIELDS;
 use super::{Filter, SearchError, SearchQuery, SearchService, CATALOG_TYPE};
 use crate::error::ApiError;
+use crate::routes::{Access, ApiRouter, RouteInfo};
 use crate::state::AppState;
 
 /// Backstage's `search.maxTermLength` and `search.maxPageLimit` defaults.
@@ -23,10 +23,16 @@ const DEFAULT_PAGE_LIMIT: usize = 25;
 /// The document types this index holds.
 pub const DOCUMENT_TYPES: &[&str] = &[CATALOG_TYPE, TECHDOCS_TYPE];
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/query", get(query))
-        .layer(axum::middleware::from_fn(crate::error::error_body_layer))
+pub fn router() -> (Router<AppState>, Vec<RouteInfo>) {
+    let (router, table) = ApiRouter::new("/api/search")
+        .get(
+            "/query",
+            query,
+            Access::Permission(&crate::permissions::SEARCH_QUERY),
+        )
+        .into_parts();
+    let router = router.layer(axum::middleware::from_fn(crate::error::error_body_layer));
+    (router, table)
 }
 
 fn invalid(message: impl std::fmt::Display) -> ApiError {

@@ -9,7 +9,6 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use axum::{Json, Router};
 use greenroom_model::Entity;
 use serde_json::{json, Value};
@@ -19,7 +18,8 @@ use super::storage::{safe_relative, SiteKey};
 use super::{SyncEvent, TechDocs};
 use crate::auth::Caller;
 use crate::error::{error_body_layer, not_found_fallback, ApiError};
-use crate::permissions::{authorize, CATALOG_ENTITY_READ};
+use crate::permissions::{allows_entity, CATALOG_ENTITY_READ};
+use crate::routes::{Access, ApiRouter, RouteInfo};
 use crate::state::AppState;
 
 /// Published files are served under the portal's origin, but come from
@@ -27,25 +27,36 @@ use crate::state::AppState;
 const STATIC_CSP: &str =
     "default-src 'none'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline'; font-src 'self' data:; sandbox";
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
+pub fn router() -> (Router<AppState>, Vec<RouteInfo>) {
+    let read = Access::Permission(&CATALOG_ENTITY_READ);
+    let (router, table) = ApiRouter::new("/api/techdocs")
+        .get(
             "/metadata/techdocs/{namespace}/{kind}/{name}",
-            get(site_metadata),
+            site_metadata,
+            read,
         )
-        .route(
+        .get(
             "/metadata/entity/{namespace}/{kind}/{name}",
-            get(entity_metadata),
+            entity_metadata,
+            read,
         )
-        .route("/sync/{namespace}/{kind}/{name}", get(sync))
-        .route("/static/docs/{namespace}/{kind}/{name}", get(static_index))
-        .route("/static/docs/{namespace}/{kind}/{name}/", get(static_index))
-        .route(
+        .get("/sync/{namespace}/{kind}/{name}", sync, read)
+        .get("/static/docs/{namespace}/{kind}/{name}", static_index, read)
+        .get(
+            "/static/docs/{namespace}/{kind}/{name}/",
+            static_index,
+            read,
+        )
+        .get(
             "/static/docs/{namespace}/{kind}/{name}/{*path}",
-            get(static_file),
+            static_file,
+            read,
         )
+        .into_parts();
+    let router = router
         .fallback(not_found_fallback)
-        .layer(axum::middleware::from_fn(error_body_layer))
+        .layer(axum::middleware::from_fn(error_body_layer));
+    (router, table)
 }
 
 fn techdocs(state: &AppState) -> Result<Arc<TechDocs>, ApiError> {
@@ -63,13 +74,14 @@ async fn entity(
     kind: &str,
     name: &str,
 ) -> Result<(Entity, SiteKey), ApiError> {
-    authorize(state, caller, &CATALOG_ENTITY_READ)?;
     let key = SiteKey::new(ns, kind, name);
     let entity = state
         .store
         .entity_by_ref(&key.entity_ref())
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?
+        // An entity the caller may not read does not exist for them.
+        .filter(|e| allows_entity(state, caller, &CATALOG_ENTITY_READ, e))
         .ok_or_else(|| ApiError::not_found(format!("Entity not found: {}", key.entity_ref())))?;
     Ok((entity, key))
 }

@@ -5,9 +5,11 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod fake_oauth;
 pub mod file_host;
 pub mod git;
 pub mod paths;
 pub mod scm_fakes;
 pub mod server;
+pub mod slapd;
 pub mod techdocs;

@@ -45,6 +45,8 @@ pub fn config(catalog_files: &[&str]) -> Value {
 /// processed before the first request; stops when dropped.
 pub struct Server {
     base: String,
+    /// The server's sign-in service: tests mint identity tokens with it.
+    pub auth: std::sync::Arc<greenroom::auth::service::AuthService>,
     shutdown: CancellationToken,
     /// Directories the configuration points into; removed after the server stops.
     _dirs: Vec<tempfile::TempDir>,
@@ -59,6 +61,19 @@ impl Server {
     /// Starts the app on `config` (see [`config`]); `dirs` are temporary
     /// directories it uses, kept until the server is dropped.
     pub async fn start(config: Value, dirs: Vec<tempfile::TempDir>) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        Self::start_on(config, dirs, listener).await
+    }
+
+    /// [`Server::start`] on a listener the test bound itself (to know the
+    /// port before the configuration is written, e.g. for OAuth callbacks).
+    pub async fn start_on(
+        config: Value,
+        dirs: Vec<tempfile::TempDir>,
+        listener: tokio::net::TcpListener,
+    ) -> Self {
         let config = Config::from_value(config).expect("valid test configuration");
         let state = greenroom::connect(config).await.expect("connect");
         state
@@ -72,11 +87,9 @@ impl Server {
         run_until_idle(state.store.as_ref(), &state.pipeline)
             .await
             .expect("process the catalog");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("local addr"));
         let shutdown = CancellationToken::new();
+        let auth = state.auth.clone();
         tokio::spawn(greenroom::run(
             state,
             listener,
@@ -85,6 +98,7 @@ impl Server {
         ));
         Self {
             base,
+            auth,
             shutdown,
             _dirs: dirs,
         }

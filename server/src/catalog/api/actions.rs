@@ -15,7 +15,8 @@ use super::extract::{LenientJson, StrictJson};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::permissions::{
-    authorize, CATALOG_ENTITY_REFRESH, CATALOG_ENTITY_VALIDATE, CATALOG_LOCATION_ANALYZE,
+    authorize, authorize_entity, CATALOG_ENTITY_REFRESH, CATALOG_ENTITY_VALIDATE,
+    CATALOG_LOCATION_ANALYZE,
 };
 use crate::state::AppState;
 
@@ -41,7 +42,6 @@ pub async fn refresh(
     caller: Caller,
     LenientJson(body): LenientJson<RefreshRequest>,
 ) -> Result<StatusCode, ApiError> {
-    authorize(&state, &caller, &CATALOG_ENTITY_REFRESH)?;
     let entity_ref = EntityRef::parse(
         &body.entity_ref,
         None,
@@ -49,6 +49,9 @@ pub async fn refresh(
     )
     .map_err(|e| ApiError::input(e.to_string()))?
     .canonical();
+    if let Some(entity) = state.store.entity_by_ref(&entity_ref).await? {
+        authorize_entity(&state, &caller, &CATALOG_ENTITY_REFRESH, &entity)?;
+    }
     if state.store.schedule_refresh(&entity_ref, true).await? {
         Ok(StatusCode::OK)
     } else {

@@ -19,7 +19,7 @@ use super::common::{self, project};
 use super::extract::{LenientJson, QueryParams};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::permissions::{authorize, CATALOG_ENTITY_READ};
+use crate::permissions::{entity_filter, CATALOG_ENTITY_READ};
 use crate::state::AppState;
 
 pub const DEFAULT_LIMIT: u64 = 200;
@@ -203,7 +203,13 @@ impl ByQuery {
     }
 }
 
-async fn run(state: &AppState, request: ByQuery) -> Result<ByQueryResponse, ApiError> {
+/// `allowed` narrows the query to what the caller may read; it stays out of
+/// the cursor, which carries only what the caller asked for.
+async fn run(
+    state: &AppState,
+    request: ByQuery,
+    allowed: Option<EntityFilter>,
+) -> Result<ByQueryResponse, ApiError> {
     let limit = request.limit.unwrap_or(DEFAULT_LIMIT);
     let (order, filter, full_text, page, known_total, first_values, is_previous) =
         match request.cursor {
@@ -250,7 +256,7 @@ async fn run(state: &AppState, request: ByQuery) -> Result<ByQueryResponse, ApiE
         .store
         .query_entities(&EntityQuery {
             // The store leaves out entities lacking the sort field.
-            filter: filter.clone(),
+            filter: crate::permissions::and_filter(filter.clone(), allowed),
             order: order.clone(),
             full_text: full_text.clone().map(|f| FullTextFilter {
                 term: f.term,
@@ -331,8 +337,10 @@ pub async fn get_by_query(
     caller: Caller,
     query: QueryParams,
 ) -> Result<Json<ByQueryResponse>, ApiError> {
-    authorize(&state, &caller, &CATALOG_ENTITY_READ)?;
-    Ok(Json(run(&state, ByQuery::from_params(&query)?).await?))
+    let allowed = entity_filter(&state, &caller, &CATALOG_ENTITY_READ)?;
+    Ok(Json(
+        run(&state, ByQuery::from_params(&query)?, allowed).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -377,8 +385,8 @@ pub async fn post_by_query(
     caller: Caller,
     LenientJson(body): LenientJson<ByQueryBody>,
 ) -> Result<Json<ByQueryResponse>, ApiError> {
-    authorize(&state, &caller, &CATALOG_ENTITY_READ)?;
-    Ok(Json(run(&state, ByQuery::from_body(body)?).await?))
+    let allowed = entity_filter(&state, &caller, &CATALOG_ENTITY_READ)?;
+    Ok(Json(run(&state, ByQuery::from_body(body)?, allowed).await?))
 }
 
 #[cfg(test)]

@@ -16,7 +16,10 @@ use super::common::{self, and, project};
 use super::extract::{LenientJson, QueryParams};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::permissions::{authorize, CATALOG_ENTITY_DELETE, CATALOG_ENTITY_READ};
+use crate::permissions::{
+    allows_entity, and_filter, authorize_entity, entity_filter, CATALOG_ENTITY_DELETE,
+    CATALOG_ENTITY_READ,
+};
 use crate::state::AppState;
 
 /// The legacy `after` cursor of GET /entities: base64 of `{"limit":N,"offset":M}`.
@@ -100,8 +103,8 @@ pub async fn list_entities(
     caller: Caller,
     query: QueryParams,
 ) -> Result<Response, ApiError> {
-    authorize(&state, &caller, &CATALOG_ENTITY_READ)?;
-    let filter = common::filter_param(&query)?;
+    let allowed = entity_filter(&state, &caller, &CATALOG_ENTITY_READ)?;
+    let filter = and_filter(common::filter_param(&query)?, allowed);
     let fields = common::fields_param(&query)?;
     let order = greenroom_model::filter::parse_order_params(&query.all("order"))
         .map_err(ApiError::Input)?;
@@ -159,11 +162,12 @@ pub async fn get_by_uid(
     caller: Caller,
     Path(uid): Path<String>,
 ) -> Result<Json<Entity>, ApiError> {
-    authorize(&state, &caller, &CATALOG_ENTITY_READ)?;
     state
         .store
         .entity_by_uid(&uid)
         .await?
+        // What the caller may not read does not exist for them (as Backstage).
+        .filter(|e| allows_entity(&state, &caller, &CATALOG_ENTITY_READ, e))
         .map(Json)
         .ok_or_else(|| ApiError::not_found(format!("No entity with uid {uid}")))
 }
@@ -181,8 +185,11 @@ pub async fn delete_by_uid(
     caller: Caller,
     Path(uid): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    authorize(&state, &caller, &CATALOG_ENTITY_DELETE)?;
-    // Like Backstage, deleting an unknown uid is not an error.
+    // The route already refused callers who may delete nothing. Like
+    // Backstage, deleting an unknown uid is not an error.
+    if let Some(entity) = state.store.entity_by_uid(&uid).await? {
+        authorize_entity(&state, &caller, &CATALOG_ENTITY_DELETE, &entity)?;
+    }
     state.store.delete_entity_by_uid(&uid).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -204,11 +211,11 @@ pub async fn get_by_name(
     caller: Caller,
     Path((kind, namespace, name)): Path<(String, String, String)>,
 ) -> Result<Json<Entity>, ApiError> {
-    authorize(&state, &caller, &CATALOG_ENTITY_READ)?;
     state
         .store
         .entity_by_ref(&common::path_ref(&kind, &namespace, &name))
         .await?
+        .filter(|e| allows_entity(&state, &caller, &CATALOG_ENTITY_READ, e))
         .map(Json)
         .ok_or_else(|| {
             ApiError::not_found(format!(
@@ -249,12 +256,12 @@ pub async fn get_ancestry(
     caller: Caller,
     Path((kind, namespace, name)): Path<(String, String, String)>,
 ) -> Result<Json<AncestryResponse>, ApiError> {
-    authorize(&state, &caller, &CATALOG_ENTITY_READ)?;
     let root_ref = common::path_ref(&kind, &namespace, &name);
     let root = state
         .store
         .entity_by_ref(&root_ref)
         .await?
+        .filter(|e| allows_entity(&state, &caller, &CATALOG_ENTITY_READ, e))
         .ok_or_else(|| ApiError::not_found(format!("No such entity {root_ref}")))?;
     // Depth-first walk up the parents, visiting each entity once; parents that
     // have no stitched entity (e.g. providers) are left out, as in Backstage.
@@ -320,9 +327,9 @@ pub async fn by_refs(
     query: QueryParams,
     LenientJson(body): LenientJson<ByRefsRequest>,
 ) -> Result<Json<ByRefsResponse>, ApiError> {
-    authorize(&state, &caller, &CATALOG_ENTITY_READ)?;
+    let allowed = entity_filter(&state, &caller, &CATALOG_ENTITY_READ)?;
     let body_filter = body.query.as_ref().map(common::predicate).transpose()?;
-    let filter = and(common::filter_param(&query)?, body_filter);
+    let filter = and_filter(and(common::filter_param(&query)?, body_filter), allowed);
     let fields = match common::fields_param(&query)? {
         Some(f) => Some(f),
         None => common::fields_list(body.fields.as_deref().unwrap_or_default())?,

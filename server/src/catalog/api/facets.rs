@@ -12,7 +12,7 @@ use super::common;
 use super::extract::{LenientJson, QueryParams};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::permissions::{authorize, CATALOG_ENTITY_READ};
+use crate::permissions::{and_filter, entity_filter, CATALOG_ENTITY_READ};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -63,8 +63,8 @@ pub async fn get_facets(
     caller: Caller,
     query: QueryParams,
 ) -> Result<Json<FacetsResponse>, ApiError> {
-    authorize(&state, &caller, &CATALOG_ENTITY_READ)?;
-    let filter = common::filter_param(&query)?;
+    let allowed = entity_filter(&state, &caller, &CATALOG_ENTITY_READ)?;
+    let filter = and_filter(common::filter_param(&query)?, allowed);
     Ok(Json(
         facets(&state, &query.all("facet"), filter.as_ref()).await?,
     ))
@@ -92,7 +92,10 @@ pub async fn post_facets(
     caller: Caller,
     LenientJson(body): LenientJson<FacetsBody>,
 ) -> Result<Json<FacetsResponse>, ApiError> {
-    authorize(&state, &caller, &CATALOG_ENTITY_READ)?;
-    let filter = body.query.as_ref().map(common::predicate).transpose()?;
+    let allowed = entity_filter(&state, &caller, &CATALOG_ENTITY_READ)?;
+    let filter = and_filter(
+        body.query.as_ref().map(common::predicate).transpose()?,
+        allowed,
+    );
     Ok(Json(facets(&state, &body.facets, filter.as_ref()).await?))
 }

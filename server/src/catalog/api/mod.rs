@@ -14,63 +14,90 @@ pub mod locations;
 use axum::extract::DefaultBodyLimit;
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
 use axum::{middleware, Router};
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
 use crate::error::{error_body_layer, not_found_fallback, ApiError, BODY_LIMIT_BYTES};
+use crate::routes::{Access, ApiRouter, RouteInfo};
 use crate::state::AppState;
 
-/// The catalog plugin router, to be nested at `/api/catalog`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/entities", get(entities::list_entities))
-        .route(
-            "/entities/by-query",
-            get(by_query::get_by_query).post(by_query::post_by_query),
-        )
-        .route(
+/// The catalog plugin router, to be nested at `/api/catalog`, and its route table.
+pub fn router() -> (Router<AppState>, Vec<RouteInfo>) {
+    use crate::permissions::*;
+    let read = Access::Permission(&CATALOG_ENTITY_READ);
+    let location_read = Access::Permission(&CATALOG_LOCATION_READ);
+    let location_create = Access::Permission(&CATALOG_LOCATION_CREATE);
+    let (router, table) = ApiRouter::new("/api/catalog")
+        .get("/entities", entities::list_entities, read)
+        .get("/entities/by-query", by_query::get_by_query, read)
+        .post("/entities/by-query", by_query::post_by_query, read)
+        .get("/entities/by-uid/{uid}", entities::get_by_uid, read)
+        .delete(
             "/entities/by-uid/{uid}",
-            get(entities::get_by_uid).delete(entities::delete_by_uid),
+            entities::delete_by_uid,
+            Access::Permission(&CATALOG_ENTITY_DELETE),
         )
-        .route(
+        .get(
             "/entities/by-name/{kind}/{namespace}/{name}",
-            get(entities::get_by_name),
+            entities::get_by_name,
+            read,
         )
-        .route(
+        .get(
             "/entities/by-name/{kind}/{namespace}/{name}/ancestry",
-            get(entities::get_ancestry),
+            entities::get_ancestry,
+            read,
         )
-        .route("/entities/by-refs", post(entities::by_refs))
-        .route(
-            "/entity-facets",
-            get(facets::get_facets).post(facets::post_facets),
+        .post("/entities/by-refs", entities::by_refs, read)
+        .get("/entity-facets", facets::get_facets, read)
+        .post("/entity-facets", facets::post_facets, read)
+        .get("/locations", locations::list_locations, location_read)
+        .post("/locations", locations::create_location, location_create)
+        .post(
+            "/locations/by-query",
+            locations::query_locations,
+            location_read,
         )
-        .route(
-            "/locations",
-            get(locations::list_locations).post(locations::create_location),
-        )
-        .route("/locations/by-query", post(locations::query_locations))
-        .route(
+        .get("/locations/{id}", locations::get_location, location_read)
+        .put(
             "/locations/{id}",
-            get(locations::get_location)
-                .put(locations::update_location)
-                .delete(locations::delete_location),
+            locations::update_location,
+            location_create,
         )
-        .route(
+        .delete(
+            "/locations/{id}",
+            locations::delete_location,
+            Access::Permission(&CATALOG_LOCATION_DELETE),
+        )
+        .get(
             "/locations/by-entity/{kind}/{namespace}/{name}",
-            get(locations::location_by_entity),
+            locations::location_by_entity,
+            location_read,
         )
-        .route("/refresh", post(actions::refresh))
-        .route("/validate-entity", post(actions::validate_entity))
-        .route("/analyze-location", post(actions::analyze_location))
-        .route("/openapi.json", get(openapi_json))
+        .post(
+            "/refresh",
+            actions::refresh,
+            Access::Permission(&CATALOG_ENTITY_REFRESH),
+        )
+        .post(
+            "/validate-entity",
+            actions::validate_entity,
+            Access::Permission(&CATALOG_ENTITY_VALIDATE),
+        )
+        .post(
+            "/analyze-location",
+            actions::analyze_location,
+            Access::Permission(&CATALOG_LOCATION_ANALYZE),
+        )
+        .get("/openapi.json", openapi_json, Access::Public)
+        .into_parts();
+    let router = router
         // Express answers unknown paths and methods with 404, not 405.
         .fallback(not_found_fallback)
         .method_not_allowed_fallback(not_found_fallback)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
-        .layer(middleware::from_fn(error_body_layer))
+        .layer(middleware::from_fn(error_body_layer));
+    (router, table)
 }
 
 /// Backstage's error body, as documented for every error response.
