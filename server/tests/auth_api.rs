@@ -547,3 +547,64 @@ async fn the_policy_file_is_reloaded_when_it_changes() {
         403
     );
 }
+
+#[tokio::test]
+async fn search_results_follow_the_read_conditions() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server(&dir).await;
+    let http = client();
+    let payments = token_for(&server, "hannah.becker", &["team-payments"]).await;
+    let admin = token_for(&server, "liam.obrien", &["team-platform"]).await;
+    let search = |token: String| {
+        let http = http.clone();
+        let url = server.url("/api/search/query?term=&types=software-catalog&pageLimit=100");
+        async move {
+            let r = http.get(url).bearer_auth(token).send().await.unwrap();
+            (
+                r.status().as_u16(),
+                r.json::<Value>().await.unwrap_or(Value::Null),
+            )
+        }
+    };
+    // The index is built in the background.
+    let mut all = Value::Null;
+    for _ in 0..100 {
+        let (status, body) = search(admin.clone()).await;
+        if status == 200 && body["numberOfResults"].as_u64().unwrap_or(0) > 30 {
+            all = body;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let kinds_and_owners = |body: &Value| -> Vec<(String, String)> {
+        body["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let d = &r["document"];
+                (
+                    d["kind"].as_str().unwrap_or_default().to_lowercase(),
+                    d["owner"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    };
+    let everything = kinds_and_owners(&all);
+    assert!(
+        everything
+            .iter()
+            .any(|(k, o)| k == "component" && !o.contains("team-payments")),
+        "{all}"
+    );
+    let (status, mine) = search(payments).await;
+    assert_eq!(status, 200);
+    let mine = kinds_and_owners(&mine);
+    assert!(!mine.is_empty());
+    for (kind, owner) in &mine {
+        assert!(
+            ["api", "group", "user"].contains(&kind.as_str()) || owner.contains("team-payments"),
+            "{kind} owned by {owner} is not readable by team-payments"
+        );
+    }
+}

@@ -675,7 +675,9 @@ async fn refresh(
         .await;
         return Ok(([(header::SET_COOKIE, set_cookie)], Json(body)).into_response());
     }
-    if !auth.oauth.contains_key(provider.as_str()) && !(provider == "ldap" && auth.ldap.is_some()) {
+    let configured =
+        auth.oauth.contains_key(provider.as_str()) || (provider == "ldap" && auth.ldap.is_some());
+    if !configured {
         return Err(unknown_provider(&provider));
     }
     match &caller.via {

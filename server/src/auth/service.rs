@@ -187,7 +187,7 @@ impl AuthService {
 
     pub fn providers(&self) -> Vec<ProviderInfo> {
         let mut out = Vec::new();
-        for (id, _) in &self.oauth {
+        for id in self.oauth.keys() {
             out.push(ProviderInfo {
                 id: id.to_string(),
                 title: if *id == "github" { "GitHub" } else { "GitLab" }.into(),

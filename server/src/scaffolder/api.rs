@@ -23,9 +23,9 @@ use crate::auth::Caller;
 use crate::catalog::api::extract::{QueryParams, StrictJson};
 use crate::error::{error_body_layer, not_found_fallback, ApiError, BODY_LIMIT_BYTES};
 use crate::permissions::{
-    authorize, authorize_task, refusal, Decision, SCAFFOLDER_ACTION_READ, SCAFFOLDER_TASK_CANCEL,
-    SCAFFOLDER_TASK_CREATE, SCAFFOLDER_TASK_READ, SCAFFOLDER_TEMPLATE_DRY_RUN,
-    SCAFFOLDER_TEMPLATE_PARAMETER_READ,
+    allows_entity, authorize, authorize_task, refusal, Decision, CATALOG_ENTITY_READ,
+    SCAFFOLDER_ACTION_READ, SCAFFOLDER_TASK_CANCEL, SCAFFOLDER_TASK_CREATE, SCAFFOLDER_TASK_READ,
+    SCAFFOLDER_TEMPLATE_DRY_RUN, SCAFFOLDER_TEMPLATE_PARAMETER_READ,
 };
 use crate::routes::{Access, ApiRouter, RouteInfo};
 use crate::state::AppState;
@@ -73,6 +73,29 @@ pub fn router() -> (Router<AppState>, Vec<RouteInfo>) {
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(middleware::from_fn(error_body_layer));
     (router, table)
+}
+
+fn template_parameters_readable(state: &AppState, caller: &Caller, template: &Entity) -> bool {
+    match state
+        .policy
+        .decide(caller, &SCAFFOLDER_TEMPLATE_PARAMETER_READ)
+    {
+        Decision::Allow => true,
+        Decision::Deny => false,
+        Decision::Conditional(c) => {
+            let tags: Vec<String> = template
+                .get("metadata")
+                .and_then(|m| m.get("tags"))
+                .and_then(Value::as_array)
+                .map(|t| {
+                    t.iter()
+                        .filter_map(|v| v.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            crate::permissions::conditions::template_matches(&c, &tags)
+        }
+    }
 }
 
 /// The users an IS_TASK_OWNER condition admits (None: a condition that is
@@ -128,13 +151,22 @@ fn scaffolder(state: &AppState) -> Result<&std::sync::Arc<super::worker::Scaffol
         .ok_or_else(|| ApiError::ServiceUnavailable("the scaffolder is not running".into()))
 }
 
-async fn load_template(state: &AppState, reference: &str) -> Result<Entity, ApiError> {
+/// The template, when `caller` may read it as a catalog entity and read its
+/// parameters (`HAS_TAG` conditions look at `metadata.tags`); otherwise it
+/// does not exist for them.
+async fn load_template(
+    state: &AppState,
+    caller: &Caller,
+    reference: &str,
+) -> Result<Entity, ApiError> {
     let parsed = EntityRef::parse(reference, Some("template"), "default")
         .map_err(|e| ApiError::input(format!("Invalid templateRef '{reference}': {e}")))?;
     let entity = state
         .store
         .entity_by_ref(&parsed.canonical())
         .await?
+        .filter(|e| allows_entity(state, caller, &CATALOG_ENTITY_READ, e))
+        .filter(|e| template_parameters_readable(state, caller, e))
         .ok_or_else(|| ApiError::not_found(format!("Template {} not found", parsed.canonical())))?;
     check_template(&entity).map_err(ApiError::input)?;
     Ok(entity)
@@ -145,8 +177,7 @@ async fn parameter_schema_route(
     caller: Caller,
     Path((namespace, kind, name)): Path<(String, String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    authorize(&state, &caller, &SCAFFOLDER_TEMPLATE_PARAMETER_READ)?;
-    let template = load_template(&state, &format!("{kind}:{namespace}/{name}")).await?;
+    let template = load_template(&state, &caller, &format!("{kind}:{namespace}/{name}")).await?;
     Ok(Json(
         serde_json::to_value(parameter_schema(&template)).unwrap_or_default(),
     ))
@@ -207,7 +238,7 @@ async fn create_task(
 ) -> Result<Response, ApiError> {
     authorize(&state, &caller, &SCAFFOLDER_TASK_CREATE)?;
     let s = scaffolder(&state)?;
-    let template = load_template(&state, &request.template_ref).await?;
+    let template = load_template(&state, &caller, &request.template_ref).await?;
     let values = match checked_values(&template, request.values) {
         Ok(values) => values,
         Err(errors) => return Ok(value_errors(errors)),

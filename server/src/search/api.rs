@@ -12,7 +12,10 @@ use serde_json::{json, Value};
 use super::docs::TECHDOCS_TYPE;
 use super::engine::FILTER_FIELDS;
 use super::{Filter, SearchError, SearchQuery, SearchService, CATALOG_TYPE};
+use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::permissions::conditions::to_entity_filter;
+use crate::permissions::{Decision, CATALOG_ENTITY_READ};
 use crate::routes::{Access, ApiRouter, RouteInfo};
 use crate::state::AppState;
 
@@ -188,8 +191,38 @@ fn strsim_distance(a: &str, b: &str) -> usize {
     d[a.len()][b.len()]
 }
 
+/// The results the caller may read: every result is about an entity (its
+/// `kind`, `namespace` and `name`), and a conditional `catalog.entity.read`
+/// is applied to those entities in one store query. Like Backstage, the page
+/// may then hold fewer results than asked for.
+async fn readable(
+    state: &AppState,
+    caller: &Caller,
+    hits: Vec<super::SearchHit>,
+) -> Result<Vec<super::SearchHit>, ApiError> {
+    let filter = match state.policy.decide(caller, &CATALOG_ENTITY_READ) {
+        Decision::Allow => return Ok(hits),
+        Decision::Deny => return Ok(Vec::new()),
+        Decision::Conditional(c) => to_entity_filter(&c),
+    };
+    let refs: Vec<String> = hits
+        .iter()
+        .map(|h| {
+            let f = |k: &str| h.document[k].as_str().unwrap_or_default().to_lowercase();
+            format!("{}:{}/{}", f("kind"), f("namespace"), f("name"))
+        })
+        .collect();
+    let allowed = state.store.entities_by_refs(&refs, Some(&filter)).await?;
+    Ok(hits
+        .into_iter()
+        .zip(allowed)
+        .filter_map(|(hit, entity)| entity.map(|_| hit))
+        .collect())
+}
+
 async fn query(
     State(state): State<AppState>,
+    caller: Caller,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let service: Arc<SearchService> = state
@@ -215,8 +248,8 @@ async fn query(
             }
         })?;
     let query_words = super::engine::words(&query.term);
-    let results: Vec<Value> = found
-        .hits
+    let results: Vec<Value> = readable(&state, &caller, found.hits)
+        .await?
         .into_iter()
         .enumerate()
         .map(|(i, mut hit)| {
