@@ -150,6 +150,20 @@ async fn sign_in_with_ldap_and_github_then_manage_tokens_and_sign_out() {
     b.wait_for("#no-tokens").await.unwrap();
     assert_eq!(api(token).await, 401);
 
+    // The audit log (without a policy every signed-in user may read it)
+    // shows the refused LDAP attempt, the GitHub sign-in and the token's life.
+    ui.open("/settings/audit").await;
+    b.wait_for_text("#audit-table", "auth.token.revoke")
+        .await
+        .unwrap();
+    let rows = b.texts("#audit-table .audit-row").await.unwrap().join("\n");
+    assert!(rows.contains("auth.token.create"), "{rows}");
+    assert!(rows.contains("auth.sign-in"), "{rows}");
+    assert!(
+        rows.contains("user:hannah.becker") || rows.contains("user:default/hannah.becker"),
+        "{rows}"
+    );
+
     // Sign out: back to the sign-in page; the API no longer knows the browser.
     b.click("#user-menu-button").await.unwrap();
     b.click("#sign-out").await.unwrap();

@@ -51,16 +51,23 @@ fn is_state_changing(method: &Method) -> bool {
 }
 
 /// Whether a cookie-authenticated state-changing request comes from the app:
-/// it carries the CSRF header and, when the browser names an origin, one of
-/// the app's.
+/// it carries the CSRF header and, when the browser names an origin, that
+/// origin is one of the app's or the very host the request was sent to.
 fn same_site_request(headers: &HeaderMap, app_origins: &[String]) -> bool {
     if !headers.contains_key(CSRF_HEADER) {
         return false;
     }
-    match headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
-        None => true,
-        Some(origin) => app_origins.iter().any(|a| a == origin),
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
+        return true;
+    };
+    if app_origins.iter().any(|a| a == origin) {
+        return true;
     }
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let origin_host = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"));
+    matches!((host, origin_host), (Some(h), Some(o)) if h.eq_ignore_ascii_case(o))
 }
 
 /// The client address for the audit log and the login limiter ("unknown"
@@ -221,5 +228,15 @@ mod tests {
             HeaderValue::from_static("http://localhost:7007"),
         );
         assert!(same_site_request(&h, &origins));
+        // The host the request was sent to, though not configured (a proxy's name).
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://portal.example.com"),
+        );
+        assert!(!same_site_request(&h, &origins));
+        h.insert(header::HOST, HeaderValue::from_static("portal.example.com"));
+        assert!(same_site_request(&h, &origins));
+        h.insert(header::HOST, HeaderValue::from_static("evil.example"));
+        assert!(!same_site_request(&h, &origins));
     }
 }
