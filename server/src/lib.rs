@@ -60,9 +60,10 @@ pub async fn connect(config: Config) -> anyhow::Result<AppState> {
         auth::service::AuthService::from_config(&config, sql.clone(), store.clone())
             .map_err(|e| anyhow::anyhow!("invalid auth configuration: {e}"))?,
     );
-    let policy = permissions::policy::from_config(&config)
-        .map_err(|e| anyhow::anyhow!("invalid permission configuration: {e}"))?;
     let reader = Arc::new(CompositeReader::from_config(&config));
+    let policy = permissions::policy::from_config(&config, reader.clone())
+        .await
+        .map_err(|e| anyhow::anyhow!("invalid permission configuration: {e}"))?;
     let pipeline = Pipeline::try_new(&config, reader)
         .map_err(|e| anyhow::anyhow!("invalid catalog configuration: {e}"))?;
     let config = Arc::new(config);

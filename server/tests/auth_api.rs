@@ -608,3 +608,91 @@ async fn search_results_follow_the_read_conditions() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_policy_kept_in_git_is_followed_as_it_changes() {
+    use common::git::git;
+    let root = tempfile::tempdir().unwrap();
+    let bare = root.path().join("platform/policy.git");
+    std::fs::create_dir_all(&bare).unwrap();
+    git(&bare, &["init", "--bare", "-q"]);
+    let work = root.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    git(&work, &["init", "-q"]);
+    std::fs::write(work.join("policy.yaml"), POLICY).unwrap();
+    git(&work, &["add", "."]);
+    git(&work, &["commit", "-qm", "policy"]);
+    git(&work, &["push", "-q", bare.to_str().unwrap(), "HEAD:main"]);
+
+    let mut cfg = config(&[DEMO_CATALOG]);
+    cfg["integrations"] = json!({"git": [{"host": "git.localhost", "remoteBaseUrl": format!("file://{}", root.path().display())}]});
+    cfg["auth"] = json!({"providers": {"guest": {}}});
+    cfg["permission"] = json!({
+        "enabled": true,
+        "policyLocation": format!("git+file://{}/-/blob/main/policy.yaml", bare.display()),
+        "refreshIntervalSeconds": 1
+    });
+    let server = Server::start(cfg, Vec::new()).await;
+    let http = client();
+    let payments = token_for(&server, "hannah.becker", &["team-payments"]).await;
+    let locations = server.url("/api/catalog/locations");
+    assert_eq!(
+        http.get(&locations)
+            .bearer_auth(&payments)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    // A commit that takes the rule away is followed within the interval.
+    std::fs::write(work.join("policy.yaml"), "rules: []\n").unwrap();
+    git(&work, &["commit", "-qam", "lock down"]);
+    git(&work, &["push", "-q", bare.to_str().unwrap(), "HEAD:main"]);
+    let mut status = 0;
+    for _ in 0..60 {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        status = http
+            .get(&locations)
+            .bearer_auth(&payments)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        if status == 403 {
+            break;
+        }
+    }
+    assert_eq!(status, 403);
+
+    // A broken commit keeps the last good policy.
+    std::fs::write(work.join("policy.yaml"), "rules: [{permissions: ").unwrap();
+    git(&work, &["commit", "-qam", "oops"]);
+    git(&work, &["push", "-q", bare.to_str().unwrap(), "HEAD:main"]);
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert_eq!(
+        http.get(&locations)
+            .bearer_auth(&payments)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+}
+
+#[tokio::test]
+async fn a_missing_policy_location_stops_the_start() {
+    let mut cfg = config(&[DEMO_CATALOG]);
+    cfg["permission"] =
+        json!({"enabled": true, "policyLocation": "http://127.0.0.1:9/policy.yaml"});
+    let config = greenroom::config::Config::from_value(cfg).unwrap();
+    let err = greenroom::connect(config)
+        .await
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(err.contains("invalid permission configuration"), "{err}");
+}

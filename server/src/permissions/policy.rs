@@ -404,15 +404,88 @@ impl PermissionPolicy for ReloadingPolicy {
     }
 }
 
+/// A policy kept in a repository (`permission.policyLocation`: a GitHub or
+/// GitLab file URL, `git+<remote>/-/blob/<branch>/<path>` on a plain Git
+/// host, or an allow-listed URL), read through the catalog's URL readers and
+/// re-read every `refreshIntervalSeconds`. A version that does not parse, or
+/// a read that fails, keeps the last good policy in force.
+pub struct LocationPolicy {
+    location: String,
+    current: std::sync::RwLock<Arc<YamlPolicy>>,
+}
+
+impl LocationPolicy {
+    /// Reads the policy once (a failure stops the start: a portal must not
+    /// come up without its rules), then refreshes it in the background for
+    /// as long as the policy is in use.
+    pub async fn open(
+        location: String,
+        reader: Arc<dyn crate::catalog::readers::UrlReader>,
+        every: Duration,
+    ) -> Result<Arc<Self>, String> {
+        let text = reader
+            .read_url(&location)
+            .await
+            .map_err(|e| format!("reading {location}: {e}"))?;
+        let policy = YamlPolicy::parse(&text).map_err(|e| format!("{location}: {e}"))?;
+        let this = Arc::new(Self {
+            location,
+            current: std::sync::RwLock::new(Arc::new(policy)),
+        });
+        let weak = Arc::downgrade(&this);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                let Some(policy) = weak.upgrade() else { return };
+                policy.refresh(reader.as_ref()).await;
+            }
+        });
+        Ok(this)
+    }
+
+    async fn refresh(&self, reader: &dyn crate::catalog::readers::UrlReader) {
+        let parsed = reader
+            .read_url(&self.location)
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|t| YamlPolicy::parse(&t));
+        match parsed {
+            Ok(policy) => *self.current.write().unwrap() = Arc::new(policy),
+            Err(e) => tracing::error!(
+                location = %self.location,
+                error = %e,
+                "permission policy not refreshed: the previous policy stays in force"
+            ),
+        }
+    }
+}
+
+impl PermissionPolicy for LocationPolicy {
+    fn evaluate(&self, caller: &Caller, permission: &Permission) -> Evaluation {
+        let policy = self.current.read().unwrap().clone();
+        policy.evaluate(caller, permission)
+    }
+}
+
 /// The policy of `permission` in the configuration: none enabled → Backstage's
-/// allow-all; else the inline `policy` or the `policyFile` (re-read on change).
-pub fn from_config(config: &Config) -> Result<Arc<dyn PermissionPolicy>, String> {
+/// allow-all; else the inline `policy`, the `policyFile` (re-read on change)
+/// or the `policyLocation` in a repository (re-read periodically).
+pub async fn from_config(
+    config: &Config,
+    reader: Arc<dyn crate::catalog::readers::UrlReader>,
+) -> Result<Arc<dyn PermissionPolicy>, String> {
     let empty = json!({});
     let section = config.permission.as_ref().map(|s| &s.0).unwrap_or(&empty);
     let obj = section
         .as_object()
         .ok_or("permission: expected a mapping")?;
-    const KNOWN: &[&str] = &["enabled", "policy", "policyFile"];
+    const KNOWN: &[&str] = &[
+        "enabled",
+        "policy",
+        "policyFile",
+        "policyLocation",
+        "refreshIntervalSeconds",
+    ];
     if let Some(k) = obj.keys().find(|k| !KNOWN.contains(&k.as_str())) {
         return Err(format!(
             "permission.{k}: unknown field (expected one of {})",
@@ -422,15 +495,44 @@ pub fn from_config(config: &Config) -> Result<Arc<dyn PermissionPolicy>, String>
     if !obj.get("enabled").and_then(Value::as_bool).unwrap_or(false) {
         return Ok(Arc::new(AllowAllPolicy));
     }
-    match (obj.get("policy"), obj.get("policyFile").and_then(Value::as_str)) {
-        (Some(inline), None) => Ok(Arc::new(
-            YamlPolicy::from_value(inline).map_err(|e| format!("permission.policy: {e}"))?,
+    let every = match obj.get("refreshIntervalSeconds") {
+        None => Duration::from_secs(60),
+        Some(v) => Duration::from_secs(
+            v.as_u64()
+                .filter(|n| *n > 0)
+                .ok_or("permission.refreshIntervalSeconds: expected a positive whole number")?,
+        ),
+    };
+    let given: Vec<&str> = ["policy", "policyFile", "policyLocation"]
+        .into_iter()
+        .filter(|k| obj.contains_key(*k))
+        .collect();
+    match given.as_slice() {
+        ["policy"] => Ok(Arc::new(
+            YamlPolicy::from_value(&obj["policy"]).map_err(|e| format!("permission.policy: {e}"))?,
         )),
-        (None, Some(file)) => Ok(Arc::new(
-            ReloadingPolicy::open(file.into()).map_err(|e| format!("permission.policyFile: {e}"))?,
+        ["policyFile"] => {
+            let file = obj["policyFile"]
+                .as_str()
+                .ok_or("permission.policyFile: expected a path")?;
+            Ok(Arc::new(
+                ReloadingPolicy::open(file.into())
+                    .map_err(|e| format!("permission.policyFile: {e}"))?,
+            ))
+        }
+        ["policyLocation"] => {
+            let location = obj["policyLocation"]
+                .as_str()
+                .ok_or("permission.policyLocation: expected a URL")?;
+            Ok(LocationPolicy::open(location.to_string(), reader, every)
+                .await
+                .map_err(|e| format!("permission.policyLocation: {e}"))?)
+        }
+        [] => Err("permission.enabled is true but none of permission.policy, policyFile or policyLocation is set".into()),
+        _ => Err(format!(
+            "permission: set one of {}, not several",
+            given.join(", ")
         )),
-        (Some(_), Some(_)) => Err("permission: set policy or policyFile, not both".into()),
-        (None, None) => Err("permission.enabled is true but neither permission.policy nor permission.policyFile is set".into()),
     }
 }
 
