@@ -232,6 +232,7 @@ pub async fn run(
         state.store.clone(),
         shutdown.clone(),
     ));
+    let housekeeping = tokio::spawn(state.auth.clone().housekeeping(shutdown.clone()));
     let gauges = tokio::spawn(update_entity_gauges(state.store.clone(), shutdown.clone()));
     let tasks = state.scaffolder.as_ref().map(|s| s.spawn(shutdown.clone()));
     let search = state
@@ -256,6 +257,7 @@ pub async fn run(
     let _ = engine.await;
     let _ = gauges.await;
     let _ = providers.await;
+    let _ = housekeeping.await;
     for task in [tasks, search, docs].into_iter().flatten() {
         let _ = task.await;
     }

@@ -300,6 +300,32 @@ async fn oauth_round_trip(flavor: Flavor) {
     );
     assert!(!newcomer.cookies.contains_key("greenroom-session"));
 
+    // The popup flow (Backstage's frontend): the callback page posts the
+    // response to the opener, at the app's origin only.
+    fake.sign_in_as("hannah.becker");
+    let mut popup = Browser::new();
+    let origin = url::form_urlencoded::byte_serialize(base.as_bytes()).collect::<String>();
+    let to_idp = location(
+        &popup
+            .get(&server.url(&format!(
+                "/api/auth/{id}/start?env=development&origin={origin}"
+            )))
+            .await,
+    );
+    let back = location(&popup.get(&to_idp).await);
+    let page = popup.get(&back).await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("authorization_response") && html.contains("backstageIdentity"),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("\"targetOrigin\":\"{base}\"")),
+        "{html}"
+    );
+    assert!(popup.cookies.contains_key("greenroom-session"));
+
     // A redirect off the app is refused up front (no open redirect).
     let evil = server.url(&format!("/api/auth/{id}/start?env=development&flow=redirect&redirectUrl=http%3A%2F%2Fevil.example%2F"));
     assert_eq!(Browser::new().get(&evil).await.status(), 400);

@@ -59,6 +59,8 @@ pub struct TokenIssuer {
     store: Arc<dyn AuthStore>,
     issuer: String,
     lifetime: Duration,
+    /// How long one key signs ([`KEY_ROTATION`]; shorter in tests).
+    rotation: Duration,
     rng: SystemRandom,
     current: Mutex<Option<Arc<SigningKey>>>,
     /// kid -> uncompressed P-256 public point, of every published key.
@@ -82,6 +84,7 @@ impl TokenIssuer {
             store,
             issuer,
             lifetime,
+            rotation: KEY_ROTATION,
             rng: SystemRandom::new(),
             current: Mutex::new(None),
             known: RwLock::new(HashMap::new()),
@@ -99,14 +102,14 @@ impl TokenIssuer {
 
     /// Keys older than this are of no use: every token they signed expired.
     fn publish_window(&self) -> Duration {
-        KEY_ROTATION + self.lifetime
+        self.rotation + self.lifetime
     }
 
     async fn signing_key(&self) -> Result<Arc<SigningKey>, TokenError> {
         let mut current = self.current.lock().await;
         if let Some(key) = current
             .as_ref()
-            .filter(|k| k.created.elapsed() < KEY_ROTATION)
+            .filter(|k| k.created.elapsed() < self.rotation)
         {
             return Ok(key.clone());
         }
@@ -415,6 +418,30 @@ mod tests {
             issuer.verify(&"x".repeat(40_000)).await,
             Err(TokenError::Malformed)
         );
+    }
+
+    #[tokio::test]
+    async fn keys_rotate_and_tokens_of_the_previous_key_stay_valid() {
+        let mut issuer = issuer(3600).await;
+        issuer.rotation = Duration::from_millis(50);
+        let (first, _) = issuer.issue(&alice()).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        let (second, _) = issuer.issue(&alice()).await.unwrap();
+        let kid = |t: &str| -> Value {
+            let h = URL_SAFE_NO_PAD
+                .decode(t.split('.').next().unwrap())
+                .unwrap();
+            serde_json::from_slice::<Value>(&h).unwrap()["kid"].clone()
+        };
+        assert_ne!(
+            kid(&first),
+            kid(&second),
+            "a new key signs after the rotation"
+        );
+        assert_eq!(issuer.verify(&first).await.unwrap(), alice());
+        assert_eq!(issuer.verify(&second).await.unwrap(), alice());
+        let jwks = issuer.jwks().await.unwrap();
+        assert_eq!(jwks["keys"].as_array().unwrap().len(), 2, "{jwks}");
     }
 
     #[tokio::test]

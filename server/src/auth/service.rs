@@ -330,6 +330,23 @@ impl AuthService {
     }
 }
 
+impl AuthService {
+    /// Deletes expired sessions every hour until `shutdown`.
+    pub async fn housekeeping(self: Arc<Self>, shutdown: tokio_util::sync::CancellationToken) {
+        loop {
+            match self.store.delete_expired_sessions(now_ms()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(sessions = n, "expired sessions deleted"),
+                Err(e) => tracing::warn!(error = %e, "deleting expired sessions failed"),
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
+            }
+        }
+    }
+}
+
 /// A cookie the page's scripts cannot read, sent on same-site navigations.
 pub fn cookie(name: &str, value: &str, path: &str, max_age: Duration, secure: bool) -> String {
     format!(
