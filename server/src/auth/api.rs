@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use super::middleware::{cookie_value, record, ClientAddr, CSRF_HEADER};
 use super::profile::ProviderIdentity;
 use super::service::{cookie, now_ms, AuthService, SESSION_COOKIE};
-use super::{Caller, Via};
+use super::{Caller, Via, ANONYMOUS};
 use crate::error::{error_body_layer, not_found_fallback, ApiError};
 use crate::routes::{Access, ApiRouter, RouteInfo};
 use crate::state::AppState;
@@ -85,6 +85,26 @@ async fn audit(
             detail,
             ip: Some(ip.to_string()),
         },
+    )
+    .await;
+}
+
+/// Records a refused sign-in; who tried is not known, so the actor is anonymous.
+async fn refused_sign_in(
+    state: &AppState,
+    path: &str,
+    status: StatusCode,
+    detail: String,
+    ip: &str,
+) {
+    audit(
+        state,
+        ANONYMOUS,
+        "auth.sign-in",
+        path,
+        status,
+        Some(detail),
+        ip,
     )
     .await;
 }
@@ -238,13 +258,11 @@ async fn ldap_login(
         .ok_or_else(|| ApiError::not_found("Unknown auth provider 'ldap'"))?;
     let path = "/api/auth/ldap/login";
     if let Err(wait) = auth.limiter.check(&ip, &body.username) {
-        audit(
+        refused_sign_in(
             &state,
-            "anonymous",
-            "auth.sign-in",
             path,
             StatusCode::TOO_MANY_REQUESTS,
-            Some(format!("ldap: too many attempts for {}", body.username)),
+            format!("ldap: too many attempts for {}", body.username),
             &ip,
         )
         .await;
@@ -271,13 +289,11 @@ async fn ldap_login(
             } else {
                 StatusCode::UNAUTHORIZED
             };
-            audit(
+            refused_sign_in(
                 &state,
-                "anonymous",
-                "auth.sign-in",
                 path,
                 status,
-                Some(format!("ldap: {} for {}", e, body.username)),
+                format!("ldap: {} for {}", e, body.username),
                 &ip,
             )
             .await;
@@ -291,13 +307,11 @@ async fn ldap_login(
     let principal = match auth.resolve(&identity, &ldap.resolvers).await {
         Ok(p) => p,
         Err(e) => {
-            audit(
+            refused_sign_in(
                 &state,
-                "anonymous",
-                "auth.sign-in",
                 path,
                 StatusCode::UNAUTHORIZED,
-                Some(format!("ldap: {e} ({})", body.username)),
+                format!("ldap: {e} ({})", body.username),
                 &ip,
             )
             .await;
@@ -501,13 +515,11 @@ async fn handler_frame(
             (s, verifier.to_string())
         }
         _ => {
-            audit(
+            refused_sign_in(
                 &state,
-                "anonymous",
-                "auth.sign-in",
                 &path,
                 StatusCode::UNAUTHORIZED,
-                Some(format!("{provider}: invalid state")),
+                format!("{provider}: invalid state"),
                 &ip,
             )
             .await;
@@ -550,13 +562,11 @@ async fn handler_frame(
     };
     if let Some(error) = q.error {
         let message = q.error_description.unwrap_or(error);
-        audit(
+        refused_sign_in(
             &state,
-            "anonymous",
-            "auth.sign-in",
             &path,
             StatusCode::UNAUTHORIZED,
-            Some(format!("{provider}: {message}")),
+            format!("{provider}: {message}"),
             &ip,
         )
         .await;
@@ -568,13 +578,11 @@ async fn handler_frame(
     let identity = match entry.provider.exchange(&code, &verifier).await {
         Ok(identity) => identity,
         Err(e) => {
-            audit(
+            refused_sign_in(
                 &state,
-                "anonymous",
-                "auth.sign-in",
                 &path,
                 StatusCode::UNAUTHORIZED,
-                Some(format!("{provider}: {e}")),
+                format!("{provider}: {e}"),
                 &ip,
             )
             .await;
@@ -584,13 +592,11 @@ async fn handler_frame(
     let principal = match auth.resolve(&identity, &entry.resolvers).await {
         Ok(p) => p,
         Err(e) => {
-            audit(
+            refused_sign_in(
                 &state,
-                "anonymous",
-                "auth.sign-in",
                 &path,
                 StatusCode::UNAUTHORIZED,
-                Some(format!("{provider}: {e} ({})", identity.username)),
+                format!("{provider}: {e} ({})", identity.username),
                 &ip,
             )
             .await;
