@@ -133,6 +133,11 @@ pub struct CatalogPlan {
     pub resources: usize,
     pub apis: usize,
     pub components: usize,
+    /// When set, only the last this-many groups of the tree (its leaf
+    /// teams in a large catalog) own entities and have members, so one
+    /// team owns a known share of the catalog. None: every group but the
+    /// root (the default).
+    pub owner_groups: Option<usize>,
 }
 
 /// Which kind a global index falls in, with the index inside that kind.
@@ -169,7 +174,36 @@ impl CatalogPlan {
             resources,
             apis,
             components,
+            owner_groups: None,
         })
+    }
+
+    /// Owners (and users' memberships) spread over the last `groups` groups
+    /// only; 0 keeps the default spread over every group but the root.
+    pub fn with_owner_groups(mut self, groups: usize) -> Self {
+        self.owner_groups = (groups > 0).then_some(groups);
+        self
+    }
+
+    /// The group indices that own entities and have members.
+    pub fn owner_group_range(&self) -> std::ops::Range<usize> {
+        if self.groups <= 1 {
+            return 0..1;
+        }
+        match self.owner_groups {
+            Some(n) => self.groups - n.min(self.groups - 1)..self.groups,
+            None => 1..self.groups,
+        }
+    }
+
+    /// Global index of component `i` (components come last).
+    pub fn component_index(&self, i: usize) -> usize {
+        self.total() - self.components + i
+    }
+
+    /// Global index of user `i` (users follow the groups).
+    pub fn user_index(&self, i: usize) -> usize {
+        self.groups + i
     }
 
     pub fn total(&self) -> usize {
@@ -278,7 +312,7 @@ impl CatalogPlan {
     fn random_team(&self, rng: &mut StdRng) -> String {
         // Prefer non-root groups as owners; the root only owns when alone.
         let i = if self.groups > 1 {
-            rng.gen_range(1..self.groups)
+            rng.gen_range(self.owner_group_range())
         } else {
             0
         };
@@ -608,6 +642,14 @@ pub fn describe(plan: &CatalogPlan) -> String {
         plan.apis,
         plan.resources
     );
+    if let Some(n) = plan.owner_groups {
+        let range = plan.owner_group_range();
+        let _ = write!(
+            out,
+            "; owners and memberships spread over {} teams (requested {n})",
+            range.len()
+        );
+    }
     out
 }
 
@@ -782,6 +824,49 @@ mod tests {
         let c = CatalogPlan::new(500, 12).unwrap();
         assert_eq!(all(&a), all(&b));
         assert_ne!(all(&a), all(&c));
+    }
+
+    #[test]
+    fn owner_groups_limit_owners_and_memberships_to_the_last_teams() {
+        let default = CatalogPlan::new(5_000, 3).unwrap();
+        assert_eq!(default.owner_group_range(), 1..default.groups);
+        let plan = CatalogPlan::new(5_000, 3).unwrap().with_owner_groups(20);
+        assert_eq!(plan.owner_group_range(), plan.groups - 20..plan.groups);
+        let owners: Vec<String> = plan
+            .owner_group_range()
+            .map(|i| plan.group_name(i))
+            .collect();
+        let entities = all(&plan);
+        assert_eq!(check_entities(&entities), Vec::<String>::new());
+        let mut seen = std::collections::BTreeSet::new();
+        for e in &entities {
+            let mut refs: Vec<&str> = e["spec"]["owner"].as_str().into_iter().collect();
+            if e["kind"] == "User" {
+                refs.extend(
+                    e["spec"]["memberOf"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|g| g.as_str().unwrap()),
+                );
+            }
+            for r in refs {
+                assert!(owners.iter().any(|o| o == r), "{r} is not an owner team");
+                seen.insert(r.to_string());
+            }
+        }
+        assert_eq!(seen.len(), 20, "every owner team is used");
+        // Asking for more groups than there are keeps the root out.
+        let small = CatalogPlan::new(1_000, 3)
+            .unwrap()
+            .with_owner_groups(10_000);
+        assert_eq!(small.owner_group_range(), 1..small.groups);
+        assert_eq!(
+            CatalogPlan::new(1_000, 3).unwrap().with_owner_groups(0),
+            CatalogPlan::new(1_000, 3).unwrap()
+        );
+        assert_eq!(plan.component_index(0), plan.total() - plan.components);
+        assert_eq!(plan.slot(plan.user_index(2)), Slot::User(2));
     }
 
     #[test]

@@ -52,6 +52,17 @@ pub async fn with_catalog<T>(
     measure: impl AsyncFnOnce(&CatalogPlan, &Path, &Path, &BenchDatabase) -> anyhow::Result<T>,
 ) -> anyhow::Result<CatalogRun<T>> {
     let plan = CatalogPlan::new(setup.entities, setup.seed).map_err(|e| anyhow!(e))?;
+    with_plan(setup, plan, measure).await
+}
+
+/// [`with_catalog`] for a plan the caller made (such as one with
+/// [`CatalogPlan::with_owner_groups`]); `setup.entities` and `setup.seed`
+/// are not used.
+pub async fn with_plan<T>(
+    setup: &CatalogSetup<'_>,
+    plan: CatalogPlan,
+    measure: impl AsyncFnOnce(&CatalogPlan, &Path, &Path, &BenchDatabase) -> anyhow::Result<T>,
+) -> anyhow::Result<CatalogRun<T>> {
     let workdir = tempfile::Builder::new()
         .prefix(setup.dir_prefix)
         .tempdir()

@@ -16,14 +16,66 @@ pub struct Api {
 impl Api {
     /// A client for `http://127.0.0.1:<port>` with a per-request timeout.
     pub fn new(port: u16, timeout: Duration) -> anyhow::Result<Self> {
+        Self::with_headers(port, timeout, reqwest::header::HeaderMap::new())
+    }
+
+    /// [`Api::new`] that sends `Authorization: Bearer <token>` with every
+    /// request (a server that requires sign-in).
+    pub fn with_bearer(port: u16, timeout: Duration, token: &str) -> anyhow::Result<Self> {
+        let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}"))
+            .context("the token is not a valid header value")?;
+        value.set_sensitive(true);
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(reqwest::header::AUTHORIZATION, value);
+        Self::with_headers(port, timeout, headers)
+    }
+
+    fn with_headers(
+        port: u16,
+        timeout: Duration,
+        headers: reqwest::header::HeaderMap,
+    ) -> anyhow::Result<Self> {
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(Duration::from_secs(2))
+            .default_headers(headers)
             .no_proxy()
             .build()
             .context("cannot build the HTTP client")?;
         let base = Url::parse(&format!("http://127.0.0.1:{port}/"))?;
         Ok(Self { client, base })
+    }
+
+    /// Signs in with the guest provider as the web app does
+    /// (`POST /api/auth/guest/refresh` with `X-Requested-With`) and returns
+    /// `backstageIdentity`: `token` (the Bearer credential) and `identity`
+    /// (`userEntityRef`, `ownershipEntityRefs`).
+    pub async fn sign_in_guest(&self) -> anyhow::Result<Value> {
+        let url = self.url("/api/auth/guest/refresh", &[])?;
+        let response = self
+            .client
+            .post(url.clone())
+            .header("X-Requested-With", "XMLHttpRequest")
+            .send()
+            .await
+            .with_context(|| format!("POST {url} failed"))?;
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .with_context(|| format!("POST {url}: reading the body failed"))?;
+        if status != reqwest::StatusCode::OK {
+            let text = String::from_utf8_lossy(&bytes);
+            let snippet: String = text.chars().take(300).collect();
+            bail!("POST {url} returned {status}: {snippet}");
+        }
+        let body: Value = serde_json::from_slice(&bytes)
+            .with_context(|| format!("POST {url} did not return JSON"))?;
+        let identity = body["backstageIdentity"].clone();
+        if identity["token"].as_str().is_none_or(str::is_empty) {
+            bail!("POST {url} returned no backstageIdentity.token: {body}");
+        }
+        Ok(identity)
     }
 
     /// `path` (absolute, without query) plus `query` pairs, percent-encoded.
@@ -238,6 +290,33 @@ mod tests {
         let url = api.url("/api/catalog/entities", &[]).unwrap();
         let err = api.timed_get(&url).await.unwrap_err().to_string();
         assert!(err.contains("failed"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn bearer_clients_send_the_token_and_guest_sign_in_reads_the_identity() {
+        let (port, seen) = fake_server(
+            "200 OK",
+            r#"{"backstageIdentity":{"token":"t.k.n","identity":{"userEntityRef":"user:default/a"}}}"#,
+        )
+        .await;
+        let api = Api::with_bearer(port, Duration::from_secs(5), "t.k.n").unwrap();
+        let identity = api.sign_in_guest().await.unwrap();
+        assert_eq!(identity["token"], "t.k.n");
+        assert_eq!(identity["identity"]["userEntityRef"], "user:default/a");
+        assert_eq!(
+            seen.lock().unwrap()[0],
+            "POST /api/auth/guest/refresh HTTP/1.1"
+        );
+        let (port, _) = fake_server("200 OK", r#"{"backstageIdentity":{}}"#).await;
+        let err = Api::new(port, Duration::from_secs(5))
+            .unwrap()
+            .sign_in_guest()
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("no backstageIdentity.token"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::generate::{describe, CatalogPlan};
 use crate::harness::{start_server, with_catalog, CatalogSetup, StartedServer};
 use crate::probe::Api;
 use crate::report::{info_row, latency_row, rss_row, stitch_row, Row};
-use crate::server::{check_server_bin, ServerProcess};
+use crate::server::{check_server_bin, RunningServer, ServerProcess};
 use crate::stats::{read_cpu_secs, read_status_kb, read_write_bytes, LatencySummary};
 
 /// Kinds the generator emits; the stitched count is taken over these so the
@@ -201,7 +201,7 @@ async fn measure_running(
 /// since the server was spawned.
 pub async fn wait_until_stitched(
     api: &Api,
-    server: &mut ServerProcess,
+    server: &mut impl RunningServer,
     expected: usize,
     spawned: Instant,
     timeout: Duration,

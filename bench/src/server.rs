@@ -23,6 +23,19 @@ pub fn check_server_bin(server_bin: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A server under test that may have stopped on its own: the real binary
+/// as a child process, or one running inside the benchmark.
+pub trait RunningServer {
+    /// Fails, saying why, when the server is no longer running.
+    fn ensure_running(&mut self) -> anyhow::Result<()>;
+}
+
+impl RunningServer for ServerProcess {
+    fn ensure_running(&mut self) -> anyhow::Result<()> {
+        ServerProcess::ensure_running(self)
+    }
+}
+
 pub struct ServerProcess {
     child: Child,
     pub pid: u32,
